@@ -1,0 +1,1 @@
+"""Audio building blocks: tones, loudness levelling, mixing and encoding."""

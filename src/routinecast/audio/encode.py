@@ -1,0 +1,202 @@
+"""Encode mono 16-bit PCM to a gapless CBR MP3 by streaming it through ffmpeg.
+
+ffmpeg writes the MP3 to the destination path itself, never to a pipe: only on a
+seekable output does its muxer go back and fill in the Xing/"Info" frame with
+the LAME tag that records encoder delay and padding. Without it every decoder
+plays about 50 ms of extra silence first (1105 samples at 22050 Hz) and every
+cue lands late. The encoder string in that tag is set to "LAME3.100" (the
+libmp3lame that encodes) because some readers, mutagen among them, only trust
+the delay and padding fields behind a "LAME" string, and ffmpeg would otherwise
+write "Lavc<version>".
+
+Tags are not written here (``-id3v2_version 0``): ``audio.tags`` adds them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from routinecast import SAMPLE_RATE
+from routinecast.audio.ffmpeg import ffmpeg_exe, stderr_tail
+from routinecast.errors import BuildError, OutputError
+
+_MPEG1_KBPS = frozenset({32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320})
+_MPEG2_KBPS = frozenset({8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160})
+_MPEG25_KBPS = frozenset({8, 16, 24, 32, 40, 48, 56, 64})
+_BITRATES_KBPS: dict[int, frozenset[int]] = {
+    **dict.fromkeys((32000, 44100, 48000), _MPEG1_KBPS),
+    **dict.fromkeys((16000, 22050, 24000), _MPEG2_KBPS),
+    **dict.fromkeys((8000, 11025, 12000), _MPEG25_KBPS),
+}
+_LAME_TAG_ENCODER = "LAME3.100"
+_FINISH_TIMEOUT_S = 60.0
+_STDERR_TAIL_LINES = 5
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Mp3Settings:
+    """Output format: always mono, constant bitrate."""
+
+    sample_rate: int = SAMPLE_RATE
+    bitrate_kbps: int = 64
+
+    def __post_init__(self) -> None:
+        allowed = _BITRATES_KBPS.get(self.sample_rate) if _is_int(self.sample_rate) else None
+        if allowed is None:
+            raise ValueError(
+                f"MP3 sample rate must be one of {sorted(_BITRATES_KBPS)} Hz, "
+                f"got {self.sample_rate!r}"
+            )
+        if not _is_int(self.bitrate_kbps) or self.bitrate_kbps not in allowed:
+            raise ValueError(
+                f"MP3 bitrate at {self.sample_rate} Hz must be one of {sorted(allowed)} kbps, "
+                f"got {self.bitrate_kbps!r}"
+            )
+
+
+def encode_mp3(
+    chunks: Iterable[npt.NDArray[np.int16]],
+    dest: Path,
+    settings: Mp3Settings = Mp3Settings(),
+) -> None:
+    """Encode int16 mono ``chunks`` (at ``settings.sample_rate``) to an MP3 file at ``dest``.
+
+    Chunks are written to ffmpeg one by one, so memory does not grow with length.
+    ``dest`` is overwritten; pass a temporary name and rename it afterwards.
+    Raises ``OutputError`` (with ffmpeg's last words) when ffmpeg fails or stops
+    reading; if ``chunks`` raises, ffmpeg is killed, ``dest`` removed and the
+    exception (even ``KeyboardInterrupt``) propagates unchanged.
+    """
+    _check_folder(dest)
+    with tempfile.TemporaryFile() as log:
+        proc = _start(_command(dest, settings), log)
+        try:
+            write_error = _feed(_stdin(proc), chunks)
+        except BaseException:
+            _abort(proc, dest)
+            raise
+        _finish(proc, log, dest, write_error)
+
+
+def _command(dest: Path, settings: Mp3Settings) -> list[str]:
+    rate = str(settings.sample_rate)
+    return [
+        ffmpeg_exe(),
+        *("-y", "-hide_banner", "-nostdin", "-loglevel", "error"),
+        *("-f", "s16le", "-ar", rate, "-ac", "1", "-i", "pipe:0"),
+        *("-c:a", "libmp3lame", "-b:a", f"{settings.bitrate_kbps}k", "-ar", rate, "-ac", "1"),
+        *("-id3v2_version", "0", "-write_xing", "1"),
+        *("-metadata:s:a:0", f"encoder={_LAME_TAG_ENCODER}"),
+        *("-f", "mp3", f"file:{dest}"),
+    ]
+
+
+def _check_folder(dest: Path) -> None:
+    if not dest.parent.is_dir():
+        raise OutputError(f"cannot write {dest}: folder {dest.parent} does not exist")
+
+
+def _start(command: list[str], log: IO[bytes]) -> subprocess.Popen[bytes]:
+    try:
+        return subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log
+        )
+    except OSError as exc:
+        raise BuildError(f"could not start ffmpeg ({command[0]}): {exc}") from exc
+
+
+def _stdin(proc: subprocess.Popen[bytes]) -> IO[bytes]:
+    assert proc.stdin is not None  # Popen was given stdin=PIPE
+    return proc.stdin
+
+
+def _feed(stdin: IO[bytes], chunks: Iterable[npt.NDArray[np.int16]]) -> OSError | None:
+    """Write every chunk; stop at (and return) the first failed write."""
+    for chunk in chunks:
+        data = _pcm_bytes(chunk)
+        try:
+            stdin.write(data)
+        except OSError as exc:
+            return exc
+    return _close(stdin)
+
+
+def _pcm_bytes(chunk: npt.NDArray[Any]) -> bytes:
+    arr = np.asarray(chunk)
+    if arr.dtype.kind != "i" or arr.dtype.itemsize != 2:
+        raise TypeError(f"audio chunks must be int16 arrays, got dtype {arr.dtype}")
+    if arr.ndim != 1:
+        raise ValueError(f"audio chunks must be 1-D (mono), got shape {arr.shape}")
+    return arr.astype("<i2", copy=False).tobytes()
+
+
+def _close(stream: IO[bytes] | None) -> OSError | None:
+    if stream is None:
+        return None
+    try:
+        stream.close()
+    except OSError as exc:
+        return exc
+    return None
+
+
+def _abort(proc: subprocess.Popen[bytes], dest: Path) -> None:
+    with contextlib.suppress(OSError):
+        proc.kill()
+    _close(proc.stdin)
+    proc.wait()
+    _remove(dest)
+
+
+def _remove(dest: Path) -> None:
+    with contextlib.suppress(OSError):
+        dest.unlink(missing_ok=True)
+
+
+def _finish(
+    proc: subprocess.Popen[bytes], log: IO[bytes], dest: Path, write_error: OSError | None
+) -> None:
+    close_error = _close(proc.stdin)
+    problem = _problem(_wait(proc), write_error or close_error)
+    if problem is None:
+        return
+    _remove(dest)
+    raise OutputError(f"could not write {dest}: {problem}{_said(log)}")
+
+
+def _wait(proc: subprocess.Popen[bytes]) -> int | None:
+    try:
+        return proc.wait(timeout=_FINISH_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None
+
+
+def _problem(code: int | None, write_error: OSError | None) -> str | None:
+    if code is None:
+        return f"ffmpeg did not finish within {_FINISH_TIMEOUT_S:.0f} s of the end of the audio"
+    if code != 0:
+        return f"ffmpeg failed with exit code {code}"
+    if write_error is not None:
+        return f"sending audio to ffmpeg failed ({write_error})"
+    return None
+
+
+def _said(log: IO[bytes]) -> str:
+    """ffmpeg's last words, as a suffix for an error message."""
+    tail = stderr_tail(log, _STDERR_TAIL_LINES)
+    return f"; ffmpeg said: {tail}" if tail else ""

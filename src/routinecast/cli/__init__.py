@@ -1,0 +1,23 @@
+"""The command line: ``main.py``-style assembly of one file per command (typer)."""
+
+from __future__ import annotations
+
+import typer
+
+from . import build, cache_cmd, doctor, list_cmd, new, plan, schema, validate, voices
+
+app = typer.Typer(
+    name="routinecast",
+    help="Compile an exercise routine into one voice-guided MP3.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+for module in (build, plan, validate, list_cmd, voices, new, schema, doctor):
+    module.register(app)
+app.add_typer(cache_cmd.app, name="cache")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

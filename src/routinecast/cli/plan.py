@@ -1,0 +1,80 @@
+"""``routinecast plan``: the timeline as a table, instantly, with no audio work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from ..durations import clock, format_duration
+from ..pipeline import BuildOptions, plan
+from ..timeline import Timeline
+from .common import err, out, user_errors
+from .overrides import OverrideOptions, apply_overrides
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command."""
+    app.command("plan")(plan_command)
+
+
+def plan_command(
+    routine: Annotated[Path, typer.Argument(help="A routine file.")],
+    engine: Annotated[str | None, typer.Option(help="auto | piper | pyttsx3")] = None,
+    voice: Annotated[str | None, typer.Option(help="Engine voice id.")] = None,
+    rate: Annotated[float | None, typer.Option(help="Speaking speed, 0.5-2.0.")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="STEP.FIELD=VALUE")] = None,
+    hold: Annotated[str | None, typer.Option(help="Every hold and flow time.")] = None,
+    rest: Annotated[str | None, typer.Option(help="Every rest between sets.")] = None,
+    scale: Annotated[float | None, typer.Option(help="Scale every work and rest time.")] = None,
+    fit: Annotated[str | None, typer.Option(help="Scale to land on this length.")] = None,
+    events: Annotated[bool, typer.Option(help="List every sound, not just blocks.")] = False,
+) -> None:
+    """Print the timeline of ROUTINE: blocks, total, distance to target, warnings."""
+    with user_errors():
+        options = apply_overrides(
+            routine, BuildOptions(engine=engine, voice=voice, rate=rate),
+            OverrideOptions(tuple(set_ or ()), hold, rest, scale, fit),
+        )
+        timeline = plan(routine, options)
+    out.print(_table(timeline, events))
+    _summary(timeline)
+
+
+def _table(timeline: Timeline, events: bool) -> Table:
+    table = Table(title=timeline.title, show_lines=False)
+    for name in ("start", "length", "block", "step", "what"):
+        table.add_column(name, justify="right" if name in ("start", "length", "step") else "left")
+    for block in timeline.blocks:
+        what = block.name or ""
+        if block.kind == "work":
+            what += f" ({block.side})" if block.side else ""
+            what += f", set {block.set}/{block.sets}" if (block.sets or 1) > 1 else ""
+        table.add_row(clock(block.start_ms), format_duration(block.length_ms), block.kind,
+                      str(block.step or ""), what)
+        if events:
+            for event in timeline.events:
+                if block.start_ms <= event.start_ms < block.end_ms:
+                    label = event.text if event.kind == "speech" else f"[{event.tone}]"
+                    table.add_row("", "", "", "", f"  {clock(event.start_ms)} {label}")
+    return table
+
+
+def _summary(timeline: Timeline) -> None:
+    total = timeline.duration_ms
+    out.print(f"total {clock(total)} ({format_duration(total)}); work "
+              f"{format_duration(timeline.work_ms)}; {len(timeline.chapters)} chapters")
+    if timeline.target_ms is not None:
+        diff = total - timeline.target_ms
+        side = "over" if diff > 0 else "under"
+        out.print(f"target {format_duration(timeline.target_ms)}: "
+                  f"{format_duration(abs(diff))} {side}" if diff else "target: exactly on it")
+    if timeline.overrides:
+        out.print("overrides: " + ", ".join(timeline.overrides))
+    if timeline.estimated:
+        out.print(f"{len(timeline.estimated)} of the spoken lines are not synthesised yet; "
+                  "their lengths are estimated, so the built file may differ slightly")
+    for warning in timeline.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)

@@ -1,0 +1,20 @@
+"""``routinecast schema``: print the JSON Schema of routine and library files."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from ..schema import json_schema
+from .common import out
+
+
+def register(app: typer.Typer) -> None:
+    """Add the command."""
+    app.command("schema")(schema_command)
+
+
+def schema_command() -> None:
+    """Print the JSON Schema (save it and point yaml-language-server at it)."""
+    out.print(json.dumps(json_schema(), indent=1), markup=False, soft_wrap=True)

@@ -1,0 +1,90 @@
+"""The exception tree. Catch ``RoutinecastError`` around any public call.
+
+    RoutinecastError                 base; ``exit_code`` is what the CLI exits with
+    ├── InputError (exit 2)          bad input: a routine, library, template or override
+    │   └── LimitError (exit 2)      input beyond a documented limit (size, length)
+    └── BuildError (exit 1)          the input was fine but building failed
+        ├── EngineError              a speech engine failed, crashed or is missing
+        ├── CacheError               the clip cache could not be read or written
+        └── OutputError              the output folder or disk refused a write
+
+Only the CLI turns these into messages and exit codes.
+"""
+
+from __future__ import annotations
+
+
+class RoutinecastError(Exception):
+    """Base of every error routinecast raises on purpose."""
+
+    exit_code = 1
+
+
+class InputError(RoutinecastError):
+    """A file or option a user wrote is wrong; the message says where and what is allowed.
+
+    ``str(err)`` reads ``file:line: where: field message``, e.g.
+    ``routines/x.yaml:14: step 3 (glute-bridge-march): tempo must be a duration like 3s, got "fast"``.
+    """
+
+    exit_code = 2
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        where: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.where = where
+        self.field = field
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        """The one-line message: location first, then what is wrong and what is allowed."""
+        loc = ""
+        if self.file:
+            loc = self.file + (f":{self.line}" if self.line else "") + ": "
+        parts = [p for p in (self.where,) if p]
+        head = ": ".join(parts)
+        body = f"{self.field} {self.message}" if self.field else self.message
+        return f"{loc}{head}: {body}" if head else f"{loc}{body}"
+
+    def located(
+        self, *, file: str | None = None, line: int | None = None, where: str | None = None
+    ) -> InputError:
+        """A copy with missing location parts filled in (inner code knows less than outer)."""
+        return type(self)(
+            self.message,
+            file=self.file or file,
+            line=self.line or line,
+            where=self.where or where,
+            field=self.field,
+        )
+
+
+class LimitError(InputError):
+    """Input beyond a documented limit: file size, routine length, cue length."""
+
+
+class BuildError(RoutinecastError):
+    """The input was valid but the build could not finish."""
+
+    exit_code = 1
+
+
+class EngineError(BuildError):
+    """A speech engine is missing, failed or crashed."""
+
+
+class CacheError(BuildError):
+    """The speech cache could not be used."""
+
+
+class OutputError(BuildError):
+    """An output file could not be written (read-only folder, full disk, a file in the way)."""

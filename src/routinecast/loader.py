@@ -1,0 +1,749 @@
+"""Routine and library files -> a validated ``Routine``. Knows nothing of audio.
+
+``load_routine(path)`` follows ``extends`` (refusing cycles), merges the layers,
+applies each layer's ``override`` and any build-time ``StepPatch``es, resolves
+every step against the shipped library, the routine's own libraries and inline
+exercises, and checks every value. Any problem is one ``InputError`` naming the
+file, line, step or exercise, field and what is allowed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from .durations import parse_duration
+from .errors import InputError
+from .fields import (
+    MAX_GAP_MS,
+    MAX_REPS,
+    MAX_SETS,
+    MAX_TEMPO_MS,
+    MAX_WORK_MS,
+    MIN_TEMPO_MS,
+    Val,
+    Where,
+    check_bool,
+    check_choice,
+    check_duration,
+    check_float,
+    check_int,
+    check_keys,
+    check_text,
+    suggest,
+)
+from .model import (
+    ENGINES,
+    KINDS,
+    SIDES,
+    Breathe,
+    Cue,
+    Exercise,
+    Pacing,
+    Phase,
+    Routine,
+    Step,
+    VoiceSpec,
+)
+from .yamlsrc import YList, YMap, load_yaml
+
+ROUTINE_FIELDS = (
+    "title", "summary", "target", "library", "voice", "pacing", "intro", "outro",
+    "caution", "lexicon", "cues", "steps", "extends", "override",
+)  # fmt: skip
+STEP_FIELDS = (
+    "exercise", "hold", "reps", "tempo", "phases", "sets", "sides", "first", "rest",
+    "switch", "transition", "say", "cues", "breathe",
+)  # fmt: skip
+EXERCISE_FIELDS = (
+    "id", "name", "kind", "sides", "hold", "reps", "tempo", "phases", "setup", "cues",
+    "breathe", "caution", "equipment",
+)  # fmt: skip
+PACING_FIELDS = ("transition", "rest", "switch", "countdown", "halfway", "remaining")
+VOICE_FIELDS = ("engine", "voice", "rate")
+MERGED_MAPS = ("pacing", "voice", "lexicon", "cues")
+"""Top-level mappings that a variant merges key by key instead of replacing."""
+
+
+def shipped_library_path() -> Path:
+    """The library that every routine can use (``routines/exercises.yaml``)."""
+    return Path(__file__).resolve().parent / "data" / "exercises.yaml"
+
+
+def shipped_routines_dir() -> Path:
+    """The folder of routines shipped with the project."""
+    return shipped_library_path().resolve().parent
+
+
+@dataclass(frozen=True)
+class StepPatch:
+    """A change to step fields made outside the step: ``override:`` or ``--set``.
+
+    ``key`` is an exercise id or a 1-based step number (as text); ``fields`` are raw
+    values checked exactly like the same fields written in the step.
+    """
+
+    key: str
+    fields: tuple[tuple[str, Val], ...]
+    origin: Where
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _tag(node: Any, file: str) -> Any:
+    """Record ``file`` on every mapping and list of a parsed document."""
+    if isinstance(node, YMap):
+        node.file = file  # type: ignore[attr-defined]
+        for value in node.values():
+            _tag(value, file)
+    elif isinstance(node, YList):
+        node.file = file  # type: ignore[attr-defined]
+        for value in node:
+            _tag(value, file)
+    return node
+
+
+def show_path(path: Path) -> str:
+    """How messages name a file: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def read_document(path: Path) -> tuple[Any, str]:
+    """Parse one file, tagging every node with the file's shown name."""
+    shown = show_path(path)
+    return _tag(load_yaml(path, shown), shown), shown
+
+
+def is_library_file(path: Path) -> bool:
+    """True when the file's document is a list (a library), not a routine mapping."""
+    doc, _ = read_document(path)
+    return isinstance(doc, list)
+
+
+def _val(node: YMap, key: str) -> Val:
+    return Val(node[key], getattr(node, "file", ""), node.line_of(key))
+
+
+def _expect_map(node: Any, where: Where, field: str | None, what: str) -> YMap:
+    if not isinstance(node, YMap):
+        kind = "a list" if isinstance(node, list) else repr(node)
+        raise where.error(f"must be a mapping of {what}, got {kind}", field=field)
+    return node
+
+
+def _expect_list(node: Any, where: Where, field: str, what: str) -> YList:
+    if not isinstance(node, YList):
+        raise where.error(f"must be a list of {what}, got {node!r}", field=field)
+    return node
+
+
+# --------------------------------------------------------------------------- library
+
+
+def load_library(path: Path) -> dict[str, Exercise]:
+    """Every exercise of a library file (or of every YAML file in a folder)."""
+    if path.is_dir():
+        merged: dict[str, Exercise] = {}
+        for child in sorted(path.glob("*.y*ml")):
+            merged.update(load_library(child))
+        return merged
+    doc, shown = read_document(path)
+    if not isinstance(doc, YList):
+        raise InputError(
+            "is not a library: a library is a YAML list of exercises (- id: ...)", file=shown
+        )
+    exercises: dict[str, Exercise] = {}
+    for index, item in enumerate(doc):
+        where = Where(shown, doc.line_of(index), f"exercise {index + 1}")
+        exercise = parse_exercise(item, where)
+        if exercise.id in exercises:
+            raise where.error(
+                f'"{exercise.id}" is defined twice in this library', field="id"
+            )
+        exercises[exercise.id] = exercise
+    return exercises
+
+
+def parse_exercise(node: Any, where: Where) -> Exercise:
+    """One exercise mapping -> ``Exercise``."""
+    ymap = _expect_map(node, where, None, "exercise fields (id, name, kind, ...)")
+    check_keys(ymap, EXERCISE_FIELDS, where, ymap.line_of)
+    if "id" not in ymap:
+        raise where.error("is missing; every exercise needs an id like dead-bug", field="id")
+    ex_id = check_text(_val(ymap, "id"), where, "id", allow_empty=False)
+    if not _is_slug(ex_id):
+        raise where.at(_val(ymap, "id")).error(
+            f'must be a slug of lowercase letters, digits and dashes, got "{ex_id}"', field="id"
+        )
+    here = Where(where.file, ymap.line, f"exercise {ex_id}")
+    get = _getter(ymap)
+    name = check_text(get("name"), here, "name") if "name" in ymap else _title(ex_id)
+    kind = check_choice(get("kind"), here, "kind", KINDS) if "kind" in ymap else "hold"
+    sides = check_choice(get("sides"), here, "sides", SIDES) if "sides" in ymap else "none"
+    fields = _work_fields(ymap, here)
+    exercise = Exercise(
+        id=ex_id,
+        name=name,
+        kind=kind,  # type: ignore[arg-type]
+        sides=sides,  # type: ignore[arg-type]
+        setup=check_text(get("setup"), here, "setup") if "setup" in ymap else "",
+        caution=check_text(get("caution"), here, "caution") if "caution" in ymap else "",
+        equipment=_equipment(ymap, here),
+        source=f"{where.file}:{ymap.line}",
+        **fields,
+    )
+    _check_phases(exercise.phases, exercise.tempo_ms, here, ymap.line_of("phases"))
+    return exercise
+
+
+def _work_fields(ymap: YMap, here: Where) -> dict[str, Any]:
+    """hold, reps, tempo, phases, cues, breathe: shared by exercises and steps."""
+    get = _getter(ymap)
+    out: dict[str, Any] = {}
+    if "hold" in ymap:
+        out["hold_ms"] = check_duration(get("hold"), here, "hold", low=1000, high=MAX_WORK_MS)
+    if "reps" in ymap:
+        out["reps"] = check_int(get("reps"), here, "reps", low=1, high=MAX_REPS)
+    if "tempo" in ymap:
+        out["tempo_ms"] = check_duration(
+            get("tempo"), here, "tempo", low=MIN_TEMPO_MS, high=MAX_TEMPO_MS
+        )
+    if "phases" in ymap:
+        out["phases"] = _phases(get("phases"), here)
+    if "cues" in ymap:
+        out["cues"] = _cues(get("cues"), here)
+    if "breathe" in ymap:
+        out["breathe"] = _breathe(get("breathe"), here)
+    return out
+
+
+def _getter(ymap: YMap) -> Any:
+    return lambda key: _val(ymap, key)
+
+
+def _is_slug(text: str) -> bool:
+    return bool(text) and all(c.islower() or c.isdigit() or c == "-" for c in text)
+
+
+def _title(slug: str) -> str:
+    return slug.replace("-", " ").capitalize()
+
+
+def _equipment(ymap: YMap, here: Where) -> tuple[str, ...]:
+    if "equipment" not in ymap:
+        return ()
+    items = ymap["equipment"]
+    if isinstance(items, str):
+        items = [items]
+    if not isinstance(items, list):
+        raise here.error("must be a list like [mat, towel]", field="equipment")
+    return tuple(str(i) for i in items)
+
+
+def _phases(val: Val, here: Where) -> tuple[Phase, ...]:
+    items = _expect_list(val.value, here.at(val), "phases", "{say: word, for: 1s} items")
+    phases = []
+    for index, item in enumerate(items):
+        spot = Where(here.file, items.line_of(index), here.what)
+        phase = _expect_map(item, spot, f"phases[{index + 1}]", "say and for")
+        check_keys(phase, ("say", "for"), spot, phase.line_of)
+        if "say" not in phase or "for" not in phase:
+            raise spot.error("needs both say and for, like {say: up, for: 1s}", field="phases")
+        say = check_text(_val(phase, "say"), spot, "phases.say", allow_empty=False)
+        ms = check_duration(
+            _val(phase, "for"), spot, "phases.for", low=100, high=MAX_TEMPO_MS
+        )
+        phases.append(Phase(say, ms))
+    if not phases:
+        raise here.at(val).error("must list at least one phase", field="phases")
+    return tuple(phases)
+
+
+def _check_phases(phases: tuple[Phase, ...], tempo_ms: int | None, here: Where, line: int) -> None:
+    if phases and tempo_ms is not None and sum(p.ms for p in phases) != tempo_ms:
+        total = sum(p.ms for p in phases) / 1000
+        raise here.error(
+            f"add up to {total:g}s but tempo is {tempo_ms / 1000:g}s; they must be equal",
+            field="phases",
+            line=line,
+        )
+
+
+def _cues(val: Val, here: Where) -> tuple[Cue, ...]:
+    items = _expect_list(val.value, here.at(val), "cues", "{at: 3s, say: ...} items")
+    cues = []
+    for index, item in enumerate(items):
+        spot = Where(here.file, items.line_of(index), here.what)
+        cue = _expect_map(item, spot, f"cues[{index + 1}]", "at and say")
+        check_keys(cue, ("at", "say"), spot, cue.line_of)
+        if "at" not in cue or "say" not in cue:
+            raise spot.error("needs both at and say, like {at: 3s, say: Breathe.}", field="cues")
+        anchor, offset = _cue_at(_val(cue, "at"), spot)
+        say = check_text(_val(cue, "say"), spot, "cues.say", allow_empty=False)
+        cues.append(Cue(anchor, offset, say))
+    return tuple(cues)
+
+
+def _cue_at(val: Val, here: Where) -> tuple[Any, int]:
+    raw = val.value
+    if raw == "half":
+        return "half", 0
+    text = str(raw).strip()
+    negative = text.startswith("-")
+    try:
+        ms = parse_duration(text.lstrip("-"))
+    except ValueError:
+        raise here.at(val).error(
+            f'must be a time like 3s (after the start), half, or -10s (before the end), got "{raw}"',
+            field="cues.at",
+        ) from None
+    return ("end", ms) if negative else ("start", ms)
+
+
+def _breathe(val: Val, here: Where) -> Breathe | None:
+    if val.value is None or val.value is False:
+        return None
+    parts = str(val.value).split("-")
+    try:
+        in_ms, out_ms = (parse_duration(p) for p in parts) if len(parts) == 2 else (0, 0)
+    except ValueError:
+        in_ms = out_ms = 0
+    if not (1000 <= in_ms <= 20_000 and 1000 <= out_ms <= 20_000):
+        raise here.at(val).error(
+            f'must be inhale-exhale seconds like 4-4 or 5-5 (1 to 20 each), got "{val.value}"',
+            field="breathe",
+        )
+    return Breathe(in_ms, out_ms)
+
+
+# --------------------------------------------------------------------------- routine
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """One file of an ``extends`` chain, parsed."""
+
+    path: Path
+    shown: str
+    doc: YMap
+
+
+def _load_layers(path: Path, chain: tuple[Path, ...] = ()) -> list[_Layer]:
+    """The file and its ancestors, oldest first; refuses missing and cyclic ``extends``."""
+    doc, shown = read_document(path)
+    where = Where(shown, 1)
+    if isinstance(doc, YList):
+        raise where.error(
+            "is an exercise library (a list), not a routine; build a routine file "
+            "that lists steps, or pass it with library: in one"
+        )
+    doc = _expect_map(doc, where, None, "routine fields (title, steps, ...)")
+    check_keys(doc, ROUTINE_FIELDS, Where(shown, doc.line), doc.line_of)
+    layer = _Layer(path, shown, doc)
+    if "extends" not in doc:
+        return [layer]
+    val = _val(doc, "extends")
+    parent = (path.parent / check_text(val, where, "extends", allow_empty=False)).resolve()
+    here = where.at(val)
+    if parent in chain or parent == path.resolve():
+        cycle = " -> ".join(show_path(p) for p in (*chain, path.resolve(), parent))
+        raise here.error(f"makes a cycle: {cycle}", field="extends")
+    if not parent.is_file():
+        raise here.error(
+            f"names {show_path(parent)}, which does not exist (paths are relative to this file)",
+            field="extends",
+        )
+    return [*_load_layers(parent, (*chain, path.resolve())), layer]
+
+
+def load_routine(path: Path, patches: Sequence[StepPatch] = ()) -> Routine:
+    """Load, merge and validate a routine; ``patches`` are build-time ``--set`` changes."""
+    layers = _load_layers(path)
+    top = layers[-1]
+    where = Where(top.shown, 1)
+    exercises = _libraries(layers)
+    raw_steps = _raw_steps(layers, where)
+    for layer in layers:
+        if "override" in layer.doc:
+            for patch in _override_patches(layer):
+                _apply_patch(raw_steps, patch, exercises)
+    for patch in patches:
+        _apply_patch(raw_steps, patch, exercises)
+    pacing = _pacing(layers)
+    steps = tuple(
+        _resolve_step(number, raw, exercises, pacing)
+        for number, raw in enumerate(raw_steps, start=1)
+    )
+    return _routine(layers, steps, pacing)
+
+
+def _last(layers: list[_Layer], key: str) -> tuple[Val, Where] | None:
+    for layer in reversed(layers):
+        if key in layer.doc:
+            val = _val(layer.doc, key)
+            return val, Where(layer.shown, val.line)
+    return None
+
+
+def _text_field(layers: list[_Layer], key: str, *, required: bool = False) -> str:
+    found = _last(layers, key)
+    if found is None:
+        if required:
+            raise Where(layers[-1].shown, 1).error("is missing", field=key)
+        return ""
+    val, where = found
+    return check_text(val, where, key, allow_empty=not required)
+
+
+def _routine(layers: list[_Layer], steps: tuple[Step, ...], pacing: Pacing) -> Routine:
+    target = _last(layers, "target")
+    return Routine(
+        title=_text_field(layers, "title", required=True),
+        steps=steps,
+        source=layers[-1].shown,
+        summary=_text_field(layers, "summary"),
+        target_ms=(
+            check_duration(target[0], target[1], "target", low=1000, high=24 * 3_600_000)
+            if target and target[0].value is not None
+            else None
+        ),
+        voice=_voice(layers),
+        pacing=pacing,
+        intro=_text_field(layers, "intro"),
+        outro=_text_field(layers, "outro"),
+        caution=_text_field(layers, "caution"),
+        lexicon=tuple(_merged_strings(layers, "lexicon").items()),
+        templates=tuple(_merged_strings(layers, "cues").items()),
+    )
+
+
+def _merged(layers: list[_Layer], key: str, allowed: Iterable[str] | None) -> dict[str, Val]:
+    """A top-level mapping merged over the chain, each value keeping its own file/line."""
+    merged: dict[str, Val] = {}
+    for layer in layers:
+        if key not in layer.doc or layer.doc[key] is None:
+            continue
+        where = Where(layer.shown, layer.doc.line_of(key))
+        node = _expect_map(layer.doc[key], where, key, "fields")
+        if allowed is not None:
+            check_keys(node, allowed, where, node.line_of)
+        for sub in node:
+            merged[sub] = _val(node, sub)
+    return merged
+
+
+def _merged_strings(layers: list[_Layer], key: str) -> dict[str, str]:
+    out = {}
+    for name, val in _merged(layers, key, None).items():
+        out[name] = check_text(val, Where(val.file, val.line), f"{key}.{name}")
+    if key == "cues":
+        from .cues import check_template_names
+
+        check_template_names({n: _merged(layers, key, None)[n] for n in out})
+    return out
+
+
+def _pacing(layers: list[_Layer]) -> Pacing:
+    vals = _merged(layers, "pacing", PACING_FIELDS)
+    pacing = Pacing()
+    changes: dict[str, Any] = {}
+    for name in ("transition", "rest", "switch"):
+        if name in vals:
+            val = vals[name]
+            changes[f"{name}_ms"] = check_duration(
+                val, Where(val.file, val.line), f"pacing.{name}", high=MAX_GAP_MS
+            )
+    if "countdown" in vals:
+        val = vals["countdown"]
+        changes["countdown"] = check_int(
+            val, Where(val.file, val.line), "pacing.countdown", low=0, high=10
+        )
+    if "halfway" in vals:
+        val = vals["halfway"]
+        changes["halfway"] = check_bool(val, Where(val.file, val.line), "pacing.halfway")
+    if "remaining" in vals:
+        changes["remaining_ms"] = _remaining(vals["remaining"])
+    return replace(pacing, **changes)
+
+
+def _remaining(val: Val) -> tuple[int, ...]:
+    where = Where(val.file, val.line)
+    items = val.value if isinstance(val.value, list) else [val.value]
+    if val.value is None or val.value is False:
+        return ()
+    return tuple(
+        sorted(
+            (
+                check_duration(Val(item, val.file, val.line), where, "pacing.remaining",
+                               low=1000, high=MAX_WORK_MS)
+                for item in items
+            ),
+            reverse=True,
+        )
+    )
+
+
+def _voice(layers: list[_Layer]) -> VoiceSpec:
+    vals = _merged(layers, "voice", VOICE_FIELDS)
+    spec = VoiceSpec()
+    if "engine" in vals:
+        val = vals["engine"]
+        spec = replace(
+            spec, engine=check_choice(val, Where(val.file, val.line), "voice.engine", ENGINES)  # type: ignore[arg-type]
+        )
+    if "voice" in vals and vals["voice"].value is not None:
+        val = vals["voice"]
+        spec = replace(spec, voice=check_text(val, Where(val.file, val.line), "voice.voice"))
+    if "rate" in vals:
+        val = vals["rate"]
+        spec = replace(
+            spec, rate=check_float(val, Where(val.file, val.line), "voice.rate", low=0.5, high=2.0)
+        )
+    return spec
+
+
+def _libraries(layers: list[_Layer]) -> dict[str, Exercise]:
+    """The shipped library, then each layer's own ``library`` (later ones win)."""
+    exercises = dict(load_library(shipped_library_path()))
+    seen = {shipped_library_path().resolve()}
+    for layer in layers:
+        if "library" not in layer.doc:
+            continue
+        val = _val(layer.doc, "library")
+        names = val.value if isinstance(val.value, list) else [val.value]
+        for name in names:
+            where = Where(layer.shown, val.line)
+            text = check_text(Val(name, val.file, val.line), where, "library", allow_empty=False)
+            lib = (layer.path.parent / text).resolve()
+            if not lib.exists():
+                raise where.error(
+                    f"names {show_path(lib)}, which does not exist (paths are relative "
+                    "to this file)",
+                    field="library",
+                )
+            if lib not in seen:
+                seen.add(lib)
+                exercises.update(load_library(lib))
+    return exercises
+
+
+def _raw_steps(layers: list[_Layer], where: Where) -> list[dict[str, Val]]:
+    """The steps of the last layer that lists them, as field -> Val dicts."""
+    for layer in reversed(layers):
+        if "steps" not in layer.doc:
+            continue
+        here = Where(layer.shown, layer.doc.line_of("steps"))
+        items = layer.doc["steps"]
+        if items is None or (isinstance(items, list) and not items):
+            raise here.error("is empty: list at least one step", field="steps")
+        items = _expect_list(items, here, "steps", "steps (- exercise: ...)")
+        out = []
+        for index, item in enumerate(items):
+            spot = Where(layer.shown, items.line_of(index), f"step {index + 1}")
+            step = _expect_map(item, spot, None, "step fields (exercise, hold, ...)")
+            check_keys(step, STEP_FIELDS, spot, step.line_of)
+            raw = {key: _val(step, key) for key in step}
+            raw["__line__"] = Val(step.line, layer.shown, step.line)
+            out.append(raw)
+        return out
+    raise where.error("is missing: list at least one step", field="steps")
+
+
+def _override_patches(layer: _Layer) -> list[StepPatch]:
+    where = Where(layer.shown, layer.doc.line_of("override"))
+    node = _expect_map(layer.doc["override"], where, "override", "step -> fields")
+    patches = []
+    for key in node:
+        spot = Where(layer.shown, node.line_of(key), f"override {key}")
+        fields = _expect_map(node[key], spot, None, "step fields like {hold: 45s}")
+        check_keys(fields, STEP_FIELDS, spot, fields.line_of)
+        patches.append(
+            StepPatch(str(key), tuple((f, _val(fields, f)) for f in fields), spot)
+        )
+    return patches
+
+
+def _apply_patch(
+    raw_steps: list[dict[str, Val]], patch: StepPatch, exercises: dict[str, Exercise]
+) -> None:
+    """Write the patch's fields into every step it names."""
+    targets = _patch_targets(raw_steps, patch, exercises)
+    for index in targets:
+        raw_steps[index].update(dict(patch.fields))
+
+
+def _patch_targets(
+    raw_steps: list[dict[str, Val]], patch: StepPatch, exercises: dict[str, Exercise]
+) -> list[int]:
+    key = patch.key.strip()
+    if key.isdigit():
+        number = int(key)
+        if not 1 <= number <= len(raw_steps):
+            raise patch.origin.error(
+                f"step {number} does not exist; steps are numbered 1 to {len(raw_steps)}"
+            )
+        return [number - 1]
+    ids = [_step_exercise_id(raw) for raw in raw_steps]
+    found = [i for i, ex_id in enumerate(ids) if ex_id == key]
+    if not found:
+        used = sorted({i for i in ids if i})
+        raise patch.origin.error(
+            f'"{key}" is not an exercise in this routine{suggest(key, used)}; '
+            f"use a step number (1-{len(raw_steps)}) or one of: {', '.join(used)}"
+        )
+    return found
+
+
+def _step_exercise_id(raw: dict[str, Val]) -> str | None:
+    if "exercise" not in raw:
+        return None
+    value = raw["exercise"].value
+    if isinstance(value, dict):
+        return str(value.get("id", ""))
+    return str(value)
+
+
+def _resolve_step(
+    number: int, raw: dict[str, Val], exercises: dict[str, Exercise], pacing: Pacing
+) -> Step:
+    line_val = raw["__line__"]
+    where = Where(line_val.file, line_val.line, f"step {number}")
+    if "exercise" not in raw:
+        return _rest_step(number, raw, where)
+    exercise = _step_exercise(raw["exercise"], exercises, where)
+    where = Where(line_val.file, line_val.line, f"step {number} ({exercise.id})")
+    own = _step_work_fields(raw, where)
+    return _merge_step(number, line_val.line, exercise, own, raw, where, pacing)
+
+
+def _step_work_fields(raw: dict[str, Val], where: Where) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, val in raw.items():
+        if key in ("hold", "reps", "tempo", "phases", "cues", "breathe"):
+            single = YMap({key: val.value})
+            single.line = val.line
+            single.key_lines = {key: val.line}
+            single.file = val.file  # type: ignore[attr-defined]
+            out.update(_work_fields(single, Where(val.file, val.line, where.what)))
+    return out
+
+
+def _rest_step(number: int, raw: dict[str, Val], where: Where) -> Step:
+    extra = sorted(set(raw) - {"rest", "say", "__line__"})
+    if "rest" not in raw:
+        raise where.error(
+            "needs an exercise (an id from the library, or an inline exercise), "
+            "or rest: for a bare rest step",
+            field="exercise",
+        )
+    if extra:
+        raise where.at(raw[extra[0]]).error(
+            "is not allowed in a bare rest step (only rest and say)", field=extra[0]
+        )
+    rest = check_duration(raw["rest"], where, "rest", low=1000, high=MAX_GAP_MS)
+    say = check_text(raw["say"], where, "say") if "say" in raw else ""
+    return Step(number=number, exercise=None, line=where.line, rest_ms=rest, say=say)
+
+
+def _step_exercise(val: Val, exercises: dict[str, Exercise], where: Where) -> Exercise:
+    if isinstance(val.value, dict):
+        return parse_exercise(val.value, where.at(val))
+    if not isinstance(val.value, str):
+        raise where.at(val).error(
+            "must be an exercise id or an inline exercise mapping", field="exercise"
+        )
+    if val.value not in exercises:
+        raise where.at(val).error(
+            f'"{val.value}" is not in the library{suggest(val.value, exercises)}; '
+            "see `routinecast list` for the exercises you can use",
+            field="exercise",
+        )
+    return exercises[val.value]
+
+
+def _merge_step(
+    number: int,
+    line: int,
+    exercise: Exercise,
+    own: dict[str, Any],
+    raw: dict[str, Val],
+    where: Where,
+    pacing: Pacing,
+) -> Step:
+    def pick(name: str, default: Any) -> Any:
+        return own.get(name, getattr(exercise, name) if getattr(exercise, name) else default)
+
+    kind = exercise.kind
+    tempo = pick("tempo_ms", 0)
+    phases = pick("phases", ())
+    if phases and not tempo:
+        tempo = sum(p.ms for p in phases)
+    step = Step(
+        number=number,
+        exercise=exercise,
+        line=line,
+        kind=kind,
+        hold_ms=pick("hold_ms", 0),
+        reps=pick("reps", 0),
+        tempo_ms=tempo,
+        phases=phases,
+        sets=_opt_int(raw, "sets", where, 1, MAX_SETS, 1),
+        sides=_opt_choice(raw, "sides", where, SIDES, exercise.sides),  # type: ignore[arg-type]
+        first=_opt_choice(raw, "first", where, ("right", "left"), "right"),  # type: ignore[arg-type]
+        rest_ms=_opt_dur(raw, "rest", where, pacing.rest_ms),
+        switch_ms=_opt_dur(raw, "switch", where, pacing.switch_ms),
+        transition_ms=_opt_dur(raw, "transition", where, pacing.transition_ms),
+        say=check_text(raw["say"], where, "say") if "say" in raw else "",
+        cues=exercise.cues + own.get("cues", ()),
+        breathe=own["breathe"] if "breathe" in own else exercise.breathe,
+    )
+    _check_work(step, raw, where)
+    return step
+
+
+def _opt_int(raw: dict[str, Val], key: str, where: Where, low: int, high: int, default: int) -> int:
+    return check_int(raw[key], where, key, low=low, high=high) if key in raw else default
+
+
+def _opt_choice(
+    raw: dict[str, Val], key: str, where: Where, choices: Iterable[str], default: str
+) -> str:
+    return check_choice(raw[key], where, key, choices) if key in raw else default
+
+
+def _opt_dur(raw: dict[str, Val], key: str, where: Where, default: int) -> int:
+    return check_duration(raw[key], where, key, high=MAX_GAP_MS) if key in raw else default
+
+
+def _check_work(step: Step, raw: dict[str, Val], where: Where) -> None:
+    """The merged step has what its kind needs, and its work time is sane."""
+    def line(key: str) -> int:
+        return raw[key].line if key in raw else where.line
+
+    if step.kind in ("hold", "flow") and not step.hold_ms:
+        raise where.error(
+            f"is missing: a {step.kind} exercise needs a hold time like 30s", field="hold"
+        )
+    if step.kind == "reps":
+        if not step.reps:
+            raise where.error("is missing: a reps exercise needs reps like 10", field="reps")
+        if not step.tempo_ms:
+            raise where.error(
+                "is missing: a reps exercise needs a tempo (seconds per rep) like 3s",
+                field="tempo",
+            )
+    if step.phases and step.tempo_ms:
+        _check_phases(step.phases, step.tempo_ms, where, line("phases"))
+    if step.work_ms > MAX_WORK_MS:
+        raise where.error(
+            f"makes one work interval {step.work_ms / 60000:.1f} minutes long; "
+            f"at most {MAX_WORK_MS // 60000} minutes are allowed",
+            field="reps" if step.kind == "reps" else "hold",
+            line=line("reps" if step.kind == "reps" else "hold"),
+        )

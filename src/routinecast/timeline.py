@@ -1,0 +1,157 @@
+"""The timeline: every sound in the file and every block, in integer milliseconds.
+
+Data only: frozen dataclasses checked when built, plus ``to_json``. The compiler
+builds a ``Timeline``; the mixer, the tag writer, the VTT writer and ``plan`` read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+FORMAT = "routinecast.timeline/1"
+
+EventKind = Literal["speech", "tone"]
+BlockKind = Literal["intro", "transition", "prepare", "work", "rest", "switch", "outro"]
+
+
+def _check_span(what: str, start_ms: int, end_ms: int) -> None:
+    if not (isinstance(start_ms, int) and isinstance(end_ms, int)):
+        raise TypeError(f"{what}: times must be integer milliseconds")
+    if start_ms < 0 or end_ms < start_ms:
+        raise ValueError(f"{what}: bad span {start_ms}..{end_ms} ms")
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One ID3 chapter: an exercise, from its announcement to its last stop tone."""
+
+    title: str
+    start_ms: int
+    end_ms: int
+
+    def __post_init__(self) -> None:
+        _check_span(f"chapter {self.title!r}", self.start_ms, self.end_ms)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One sound: a speech clip (``cue``, ``text``) or a tone (``tone``, ``freq_hz``)."""
+
+    kind: EventKind
+    start_ms: int
+    end_ms: int
+    cue: str | None = None
+    text: str | None = None
+    tone: str | None = None
+    freq_hz: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_span(f"{self.kind} event", self.start_ms, self.end_ms)
+        if self.kind == "speech" and not self.text:
+            raise ValueError("a speech event needs text")
+        if self.kind == "tone" and not self.tone:
+            raise ValueError("a tone event needs a tone name")
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of ``timeline.md``."""
+        out: dict[str, Any] = {"kind": self.kind, "start_ms": self.start_ms, "end_ms": self.end_ms}
+        if self.kind == "speech":
+            out.update(cue=self.cue, text=self.text)
+        else:
+            out.update(tone=self.tone, freq_hz=self.freq_hz)
+        return out
+
+
+@dataclass(frozen=True)
+class Block:
+    """A stretch of the file: intro, transition, prepare, work, rest, switch or outro."""
+
+    kind: BlockKind
+    start_ms: int
+    end_ms: int
+    planned_ms: int | None = None
+    step: int | None = None
+    exercise: str | None = None
+    name: str | None = None
+    side: str | None = None
+    set: int | None = None
+    sets: int | None = None
+
+    def __post_init__(self) -> None:
+        _check_span(f"{self.kind} block", self.start_ms, self.end_ms)
+
+    @property
+    def length_ms(self) -> int:
+        """``end_ms - start_ms``."""
+        return self.end_ms - self.start_ms
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object of ``timeline.md``."""
+        return {
+            "kind": self.kind,
+            "start_ms": self.start_ms,
+            "end_ms": self.end_ms,
+            "planned_ms": self.planned_ms,
+            "step": self.step,
+            "exercise": self.exercise,
+            "name": self.name,
+            "side": self.side,
+            "set": self.set,
+            "sets": self.sets,
+        }
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Everything ``build`` writes beside the MP3, and what the mixer plays."""
+
+    title: str
+    routine: str
+    sample_rate: int
+    duration_ms: int
+    voice: dict[str, Any]
+    events: tuple[Event, ...]
+    blocks: tuple[Block, ...]
+    chapters: tuple[Chapter, ...]
+    warnings: tuple[str, ...] = ()
+    target_ms: int | None = None
+    overrides: tuple[str, ...] = ()
+    estimated: tuple[str, ...] = field(default=(), compare=False)
+    """Texts whose length was estimated, not measured (``plan`` only)."""
+
+    def __post_init__(self) -> None:
+        if self.blocks and self.blocks[-1].end_ms != self.duration_ms:
+            raise ValueError("blocks must end at duration_ms")
+
+    @property
+    def speech(self) -> tuple[Event, ...]:
+        """The speech events, in time order."""
+        return tuple(e for e in self.events if e.kind == "speech")
+
+    @property
+    def work_ms(self) -> int:
+        """Total planned work time."""
+        return sum(b.length_ms for b in self.blocks if b.kind == "work")
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``routinecast.timeline/1`` document."""
+        out: dict[str, Any] = {
+            "format": FORMAT,
+            "title": self.title,
+            "routine": self.routine,
+            "sample_rate": self.sample_rate,
+            "duration_ms": self.duration_ms,
+            "voice": self.voice,
+            "events": [e.to_json() for e in self.events],
+            "blocks": [b.to_json() for b in self.blocks],
+            "chapters": [
+                {"title": c.title, "start_ms": c.start_ms, "end_ms": c.end_ms}
+                for c in self.chapters
+            ],
+            "warnings": list(self.warnings),
+            "overrides": list(self.overrides),
+        }
+        if self.target_ms is not None:
+            out["target_ms"] = self.target_ms
+        return out
