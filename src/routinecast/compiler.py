@@ -170,6 +170,7 @@ def _work(layout: _Layout, work: Work) -> None:
     limit = end - TONE_GUARD_MS
     for timed in sorted(work.timed, key=lambda x: (x.priority, x.at_ms)):
         _place(layout, busy, timed, start, limit, work)
+    layout.tone(end, "stop")
     step = work.step
     exercise = step.exercise
     layout.blocks.append(Block(

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import SAMPLE_RATE
-from .audio.level import level_clip
+from .audio.level import band_limit, level_clip
 from .cache import ClipCache, clip_key
 from .errors import EngineError
 from .lexicon import Lexicon
@@ -29,6 +29,10 @@ PARALLEL_MIN = 12
 """Fewer new clips than this are made in-process (starting workers costs ~2 s)."""
 ESTIMATE_MS_PER_CHAR = 62
 """``plan``'s estimate for a text not yet in the cache (piper at rate 1 averages ~60)."""
+
+CLIP_LUFS = -16.0
+CLIP_CEILING_DBTP = -3.0
+"""Clips are levelled below the master ceiling: MP3 encoding adds up to ~1 dB of overshoot."""
 
 Progress = Callable[[int, int], None]
 
@@ -159,7 +163,7 @@ def clip_ms(clip: Samples) -> int:
 def _finish(raw: Samples, spoken: str) -> Samples:
     if raw.size == 0:
         raise EngineError(f"the speech engine returned no audio for {spoken[:60]!r}")
-    return level_clip(raw, SAMPLE_RATE)
+    return level_clip(band_limit(raw, SAMPLE_RATE), SAMPLE_RATE, CLIP_LUFS, CLIP_CEILING_DBTP)
 
 
 _WORKER: dict[str, Any] = {}

@@ -12,6 +12,9 @@ Known traps, each handled in this module and nowhere else:
   ``spawn`` (see ``synth``), never fork.
 * The espeak driver prints "Audio saved to ...": stdout is silenced around it.
 * The engine initialises once per process, so one engine object is shared.
+* With eSpeak, ``runAndWait`` can return before a longer text is finished (its loop
+  ends before the last synthesis callback); the rest then leaks into the *next*
+  text. After each ``runAndWait`` the driver is drained with ``espeak_Synchronize``.
 """
 
 from __future__ import annotations
@@ -125,11 +128,25 @@ class Pyttsx3Engine:
                 with contextlib.redirect_stdout(io.StringIO()):
                     engine.save_to_file(text, str(path))
                     engine.runAndWait()
+                    _drain(engine)
             except Exception as exc:
                 raise EngineError(f"pyttsx3 failed on {text[:60]!r}: {exc}") from exc
             if not path.exists() or path.stat().st_size <= 44:
                 raise EngineError(f"pyttsx3 wrote no audio for {text[:60]!r}")
             return trim_silence(_read_wav(path))
+
+
+def _drain(engine: Any) -> None:
+    """Let an eSpeak synthesis that outlived ``runAndWait`` finish (see the module notes)."""
+    driver = getattr(getattr(engine, "proxy", None), "_driver", None)
+    if driver is None or not hasattr(driver, "_speaking"):
+        return
+    from pyttsx3.drivers import _espeak
+
+    for _ in range(100):
+        if not driver._speaking:
+            return
+        _espeak.Synchronize()
 
 
 def _read_wav(path: Path) -> Samples:
