@@ -184,6 +184,13 @@ def _work(layout: _Layout, work: Work) -> None:
 
 def _place(layout: _Layout, busy: _Busy, timed: Timed, start: int, limit: int, work: Work) -> None:
     want = start + timed.at_ms
+    if timed.at_ms < 0 and timed.line is not None:
+        if timed.warn_if_dropped:
+            layout.warnings.append(
+                f"{work.step.label}: \"{timed.line.text}\" falls outside the "
+                f"{format_duration(work.planned_ms)} work interval and is not spoken"
+            )
+        return
     if timed.line is not None:
         length = layout.clip_ms[timed.line.text]
         slot = busy.fit(want, length + SPEECH_GAP_MS, want + timed.slack_ms, limit)
