@@ -146,13 +146,13 @@ def _gap(layout: _Layout, gap: Gap, before_work: bool) -> None:
 
 def _grow_warning(gap: Gap, grown: int, speech_ms: int, countdown: int) -> str:
     planned = gap.planned_ms or 0
-    why = f"its narration ({speech_ms / 1000:.1f} s)"
+    why = f"its narration ({format_duration(speech_ms)}) plus pauses"
     if countdown:
         why += f" and a {countdown}-tick countdown"
     return (
-        f"{gap.label}: the {gap.kind} grows by {grown / 1000:.1f} s to "
-        f"{format_duration(planned + grown)}: {why} do not fit in the planned "
-        f"{format_duration(planned)}"
+        f"{gap.label}: the {gap.kind} grows by {format_duration(grown)} to "
+        f"{format_duration(planned + grown)}: {why} need "
+        f"{format_duration(planned + grown)}, more than the planned {format_duration(planned)}"
     )
 
 

@@ -33,10 +33,7 @@ import warnings
 from typing import Any
 
 import numpy as np
-import pyloudnorm as pyln
 from numpy.typing import ArrayLike, NDArray
-from scipy.ndimage import maximum_filter1d, uniform_filter1d
-from scipy.signal import resample_poly
 
 __all__ = ["integrated_lufs", "level_clip", "max_step", "true_peak_dbtp"]
 
@@ -64,6 +61,8 @@ MARGIN_DB = 0.1
 
 @functools.cache
 def _meter(sample_rate: int) -> Any:
+    import pyloudnorm as pyln  # scipy.signal costs ~1 s to import: only when measuring
+
     return pyln.Meter(sample_rate)
 
 
@@ -86,6 +85,8 @@ def integrated_lufs(samples: ArrayLike, sample_rate: int) -> float:
 
 
 def _oversample(x: FloatArray) -> FloatArray:
+    from scipy.signal import resample_poly
+
     return np.asarray(resample_poly(x, OVERSAMPLE, 1), dtype=np.float64)
 
 
@@ -136,6 +137,8 @@ def _release(held_db: FloatArray, rate: int) -> FloatArray:
 
 def _reduction_envelope(need_db: FloatArray, rate: int) -> FloatArray:
     """Smooth gain reduction (dB) that is >= need_db at every sample."""
+    from scipy.ndimage import maximum_filter1d, uniform_filter1d
+
     half = _ms(LOOKAHEAD_MS / 2, rate)
     box = half // 2
     hold = 2 * (_ms(HOLD_MS, rate) // 2)
@@ -148,6 +151,8 @@ def _reduction_envelope(need_db: FloatArray, rate: int) -> FloatArray:
 
 def _limit(x: FloatArray, sample_rate: int, ceiling_dbtp: float) -> FloatArray:
     """Smooth look-ahead limiter: scale x so its 4x oversampled peak <= ceiling."""
+    from scipy.ndimage import maximum_filter1d
+
     with np.errstate(divide="ignore"):
         level_db = 20.0 * np.log10(np.abs(_oversample(x)))
     need_db = np.maximum(level_db - ceiling_dbtp, 0.0)
@@ -159,6 +164,8 @@ def _limit(x: FloatArray, sample_rate: int, ceiling_dbtp: float) -> FloatArray:
 
 
 def _gained(x: FloatArray, gain_db: float) -> FloatArray:
+    import pyloudnorm as pyln
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pyloudnorm warns about "clipping" above 1.0
         return np.asarray(pyln.normalize.loudness(x, 0.0, gain_db), dtype=np.float64)
@@ -224,7 +231,9 @@ def _lowpass(sample_rate: int, cutoff_hz: int) -> Any:
     return butter(8, cutoff_hz, btype="low", fs=sample_rate, output="sos")
 
 
-def band_limit(samples: ArrayLike, sample_rate: int, cutoff_hz: int = BAND_LIMIT_HZ) -> NDArray[np.float32]:
+def band_limit(
+    samples: ArrayLike, sample_rate: int, cutoff_hz: int = BAND_LIMIT_HZ
+) -> NDArray[np.float32]:
     """Zero-phase low-pass (no timing shift) at ``cutoff_hz``."""
     from scipy.signal import sosfiltfilt
 

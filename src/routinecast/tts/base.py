@@ -12,7 +12,6 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
-from scipy.signal import resample_poly
 
 from .. import SAMPLE_RATE
 
@@ -53,6 +52,8 @@ def to_rate(samples: npt.NDArray[np.floating], rate: int) -> Samples:
     if rate == SAMPLE_RATE:
         return data
     from math import gcd
+
+    from scipy.signal import resample_poly
 
     g = gcd(rate, SAMPLE_RATE)
     return resample_poly(data, SAMPLE_RATE // g, rate // g).astype(np.float32)

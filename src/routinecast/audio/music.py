@@ -1,0 +1,253 @@
+"""A music bed under the routine: looped, levelled, ducked under speech, faded at the ends.
+
+``MusicBed(path, timeline)`` is the ``bed`` that ``audio.mix.render`` calls as
+``bed(start_sample, n)`` for each chunk; the samples it returns are added after the
+master gain, so its level is absolute in the finished file.
+
+Level.  The bed's loudness is measured once (BS.1770, ``integrated_lufs``) on at most
+its first 60 s and gained to ``BED_LUFS`` = -34 LUFS between cues: 18 LU under speech
+mastered at the default -16 LUFS, so it sits clearly behind the voice and the tones.
+The gain is lowered further if the bed's true peak would pass ``BED_PEAK_DBTP``
+(-14 dBTP), so a spiky track cannot push a tone or speech peak into clipping.
+
+Ducking.  While speech plays the bed drops by ``DUCK_DB`` = 15 dB (to about -49 LUFS,
+some 33 LU under the voice).  The drop is a raised-cosine ramp over ``ATTACK_MS``
+(150 ms) that is complete ``LEAD_MS`` (50 ms) before the speech event starts; the bed
+stays down until ``HOLD_MS`` (100 ms) after the event ends, then comes back up over
+``RELEASE_MS`` (200 ms).  Events closer together than the ramps stay ducked between
+them.  Ducked, the bed adds at most -29 dBFS (0.035) to a speech peak of -1.6 dBTP,
+so the sum stays under -1 dBFS.  Tones are not ducked under: they are short and loud.
+
+Fades.  The bed fades in over the first 2 s and out over the last 3 s (raised cosine).
+
+Looping.  A file shorter than ``HOLD_MAX_S`` (5 min, 26 MB decoded) is held in memory;
+a longer one is streamed with ``decode_stream`` and reopened at its end, so memory
+never grows with the routine's length.  Each wrap crossfades the file's last
+``SEAM_MS`` (50 ms, equal power) into its first, so a loop that does not end where
+it begins does not click.  A file ffmpeg cannot read raises ``InputError`` naming it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator, Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import InputError
+from ..timeline import Timeline
+from .decode import decode_stream
+from .level import integrated_lufs, true_peak_dbtp
+
+Samples = npt.NDArray[np.float32]
+Floats = npt.NDArray[np.float64]
+
+BED_LUFS = -34.0
+"""Loudness of the un-ducked bed in the finished file."""
+BED_PEAK_DBTP = -14.0
+"""The bed's gain never lets its (measured) true peak pass this."""
+DUCK_DB = 15.0
+ATTACK_MS = 150
+LEAD_MS = 50
+HOLD_MS = 100
+RELEASE_MS = 200
+FADE_IN_MS = 2000
+FADE_OUT_MS = 3000
+MEASURE_S = 60
+HOLD_MAX_S = 5 * 60
+SEAM_MS = 50
+MIN_MS = 100
+"""A shorter file is refused: it would be a buzz, not music."""
+
+
+class MusicBed:
+    """``bed(start, n)``: ``n`` float32 samples of the levelled, ducked, looped bed."""
+
+    def __init__(self, path: Path, timeline: Timeline, level_lufs: float = BED_LUFS) -> None:
+        self.path = Path(path)
+        self.rate = timeline.sample_rate
+        self.total = timeline.duration_ms * self.rate // 1000
+        held, opening = _probe(self.path, self.rate, HOLD_MAX_S * self.rate)
+        self.gain_db = bed_gain_db(opening[: MEASURE_S * self.rate], self.rate, level_lufs)
+        self._held = held
+        self._duck = DuckEnvelope(timeline)
+        self._reader = self._new_reader()
+        self._pos = 0
+
+    def __call__(self, start: int, n: int) -> Samples:
+        """The bed for samples ``start`` .. ``start + n`` of the file."""
+        if start != self._pos:
+            self._seek(start)
+        music = self._reader.read(n)
+        self._pos = start + n
+        gain_db = self.gain_db - DUCK_DB * self._duck.amount(start, n)
+        gain = 10.0 ** (gain_db / 20.0) * self._fades(start, n)
+        return (music * gain).astype(np.float32)
+
+    def _new_reader(self) -> _Reader:
+        seam = _ms(SEAM_MS, self.rate)
+        if self._held is None:
+            return _Reader(_seamless(_file_passes(self.path, self.rate), seam))
+        return _Reader(_seamless(_held_passes(self._held), min(seam, len(self._held) // 4)))
+
+    def _seek(self, start: int) -> None:
+        if start < self._pos:
+            self._reader = self._new_reader()
+            self._pos = 0
+        self._reader.skip(start - self._pos)
+
+    def _fades(self, start: int, n: int) -> Floats:
+        t = np.arange(start, start + n, dtype=np.float64)
+        fade_in = _rise(t / _ms(FADE_IN_MS, self.rate))
+        fade_out = _rise((self.total - t) / _ms(FADE_OUT_MS, self.rate))
+        return fade_in * fade_out
+
+
+def bed_gain_db(opening: Samples, rate: int, level_lufs: float = BED_LUFS) -> float:
+    """The gain that brings ``opening`` to ``level_lufs``, capped by ``BED_PEAK_DBTP``."""
+    loudness = integrated_lufs(opening, rate)
+    if not math.isfinite(loudness):
+        return 0.0
+    peak = true_peak_dbtp(opening, rate)
+    return min(level_lufs - loudness, BED_PEAK_DBTP - peak)
+
+
+class DuckEnvelope:
+    """How far the bed is ducked (0 = not, 1 = by ``DUCK_DB``) at each sample."""
+
+    def __init__(self, timeline: Timeline) -> None:
+        rate = timeline.sample_rate
+        speech = sorted((e for e in timeline.events if e.kind == "speech"),
+                        key=lambda e: e.start_ms)
+        self.starts = np.array([e.start_ms * rate // 1000 for e in speech], dtype=np.int64)
+        self.ends = np.array([e.end_ms * rate // 1000 for e in speech], dtype=np.int64)
+        self.attack = _ms(ATTACK_MS, rate)
+        self.lead = _ms(LEAD_MS, rate)
+        self.hold = _ms(HOLD_MS, rate)
+        self.release = _ms(RELEASE_MS, rate)
+
+    def amount(self, start: int, n: int) -> Floats:
+        """Duck amount for samples ``start`` .. ``start + n``, from the nearby speech only."""
+        out = np.zeros(n, dtype=np.float64)
+        reach = self.attack + self.lead + self.hold + self.release
+        lo = int(np.searchsorted(self.ends, start - reach, side="left"))
+        hi = int(np.searchsorted(self.starts, start + n + reach, side="right"))
+        t = np.arange(start, start + n, dtype=np.float64)
+        for s, e in zip(self.starts[lo:hi], self.ends[lo:hi], strict=True):
+            np.maximum(out, self._shape(t, int(s), int(e)), out=out)
+        return out
+
+    def _shape(self, t: Floats, s: int, e: int) -> Floats:
+        down = _rise((t - (s - self.lead - self.attack)) / self.attack)
+        up = _rise(((e + self.hold + self.release) - t) / self.release)
+        return np.minimum(down, up)
+
+
+def _rise(x: Floats) -> Floats:
+    """Raised-cosine ramp: 0 for x <= 0, 1 for x >= 1."""
+    clipped = np.clip(x, 0.0, 1.0)
+    return np.asarray(0.5 - 0.5 * np.cos(np.pi * clipped), dtype=np.float64)
+
+
+def _ms(ms: int, rate: int) -> int:
+    return max(1, ms * rate // 1000)
+
+
+def _probe(path: Path, rate: int, hold_max: int) -> tuple[Samples | None, Samples]:
+    """(the whole file if it has at most ``hold_max`` samples, else None; its opening)."""
+    parts: list[Samples] = []
+    count = 0
+    stream = decode_stream(path, rate)
+    try:
+        for chunk in stream:
+            parts.append(chunk)
+            count += len(chunk)
+            if count > hold_max:
+                return None, np.concatenate(parts)[: MEASURE_S * rate]
+    finally:
+        _close(stream)
+    if count < _ms(MIN_MS, rate):
+        raise InputError(f"is too short for a music bed (under {MIN_MS} ms)", file=str(path))
+    whole = np.concatenate(parts)
+    return whole, whole
+
+
+def _close(stream: Iterator[Samples]) -> None:
+    """Stop ffmpeg now rather than whenever the generator is collected."""
+    close = getattr(stream, "close", None)
+    if close is not None:
+        close()
+
+
+def _held_passes(held: Samples) -> Iterator[Iterable[Samples]]:
+    while True:
+        yield (held,)
+
+
+def _file_passes(path: Path, rate: int) -> Iterator[Iterable[Samples]]:
+    while True:
+        yield decode_stream(path, rate)
+
+
+def _seamless(passes: Iterator[Iterable[Samples]], seam: int) -> Iterator[Samples]:
+    """The passes end to end, each wrap an equal-power crossfade of tail into head."""
+    first = next(passes)
+    head, tail = yield from _play_pass(first, 0, seam)
+    fade = np.sin(0.5 * np.pi * (np.arange(seam) + 0.5) / seam)
+    while True:
+        yield (tail[len(tail) - seam :] * fade[::-1] + head[:seam] * fade).astype(np.float32)
+        _, tail = yield from _play_pass(next(passes), seam, seam)
+
+
+def _play_pass(
+    chunks: Iterable[Samples], skip: int, keep: int
+) -> Generator[Samples, None, tuple[Samples, Samples]]:
+    """Yield one pass minus its first ``skip`` and last ``keep`` samples.
+
+    Returns (its first ``keep`` samples, its last ``keep`` samples).
+    """
+    head: Samples = np.zeros(0, np.float32)
+    pending: Samples = np.zeros(0, np.float32)
+    for chunk in chunks:
+        if len(head) < keep:
+            head = np.concatenate([head, chunk[: keep - len(head)]])
+        pending = np.concatenate([pending, chunk])
+        if skip:
+            dropped = min(skip, len(pending))
+            pending, skip = pending[dropped:], skip - dropped
+        if len(pending) > keep:
+            yield pending[: len(pending) - keep]
+            pending = pending[len(pending) - keep :]
+    return head, pending
+
+
+class _Reader:
+    """Pull exactly ``n`` samples at a time from an endless iterator of chunks."""
+
+    def __init__(self, chunks: Iterator[Samples]) -> None:
+        self.chunks = chunks
+        self.buffer: Samples = np.zeros(0, np.float32)
+
+    def read(self, n: int) -> Samples:
+        """The next ``n`` samples."""
+        if len(self.buffer) >= n:
+            out, self.buffer = self.buffer[:n], self.buffer[n:]
+            return out
+        parts = [self.buffer]
+        have = len(self.buffer)
+        while have < n:
+            chunk = next(self.chunks)
+            parts.append(chunk)
+            have += len(chunk)
+        joined = np.concatenate(parts)
+        self.buffer = joined[n:]
+        return joined[:n]
+
+    def skip(self, n: int) -> None:
+        """Drop the next ``n`` samples, a chunk's worth at a time."""
+        step = 1 << 16
+        while n > 0:
+            self.read(min(n, step))
+            n -= step
