@@ -60,15 +60,14 @@ def run_case(routine: Path, out: Path, cache: Path, sets: list[str]) -> dict[str
     return data
 
 
-def floor_seconds(mp3_duration_ms: int, runs: int) -> float:
-    """ffmpeg alone: encode the same length of PCM (a decoded copy of the build) from a file."""
+def floor_seconds(mp3: Path, runs: int) -> float:
+    """ffmpeg alone: encode the same PCM (the build, decoded) to the same settings, from a file."""
     from routinecast import SAMPLE_RATE
-    from routinecast.audio.encode import _command, Mp3Settings
+    from routinecast.audio.encode import Mp3Settings, _command
     from routinecast.audio.ffmpeg import ffmpeg_exe
 
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "pcm.raw"
-        mp3 = ROOT / "output" / "desk-hip-reset.mp3"
         subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-i", str(mp3), "-f", "s16le",
                         "-ac", "1", "-ar", str(SAMPLE_RATE), str(raw)], check=True)
         command = _command(Path(tmp) / "floor.mp3", Mp3Settings())
@@ -114,9 +113,7 @@ def main() -> None:
             results["override"][-1] = run_case(routine, out, cache, [f"{args.step}.hold=45s"])
             new = f"{args.step}.hold={31 + run}s"
             results["new-hold"].append(run_case(routine, out, cache, [new]))
-        (ROOT / "output").mkdir(exist_ok=True)
-        subprocess.run(["cp", str(out / f"{routine.stem}.mp3"), str(ROOT / "output")], check=True)
-        floor = floor_seconds(int(results["warm"][0]["duration_ms"]), args.runs)  # type: ignore[arg-type]
+        floor = floor_seconds(out / f"{routine.stem}.mp3", args.runs)
         minutes = int(results["warm"][0]["duration_ms"]) / 60000  # type: ignore[arg-type]
         print(f"routine {routine.name}: {minutes:.1f} min of audio, {args.runs} runs each, "
               f"{os.cpu_count()} cores")

@@ -8,12 +8,16 @@ nothing is re-synthesised for it.
 File format (one clip per file, ``<root>/<k[:2]>/<key>.clip``): ``MAGIC``, the
 sample count (uint32 LE), the SHA-256 of the payload, then float32 LE samples.
 Writes go to a unique temporary file in the same folder and are renamed into place,
-so two builds sharing a cache never see half a clip. A truncated or corrupt file
-is detected on read, deleted and treated as missing.
+so two builds sharing a cache never see half a clip; a write that fails or is
+interrupted (Ctrl-C) removes its temporary. A truncated or corrupt file (a crash
+before the data reached the disk, a bad sector, a hand edit) is detected on read by
+its length and checksum, deleted and treated as missing, so the clip is made again.
+Any other I/O failure is a ``CacheError`` naming the folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -29,6 +33,7 @@ from .tts.base import Samples
 
 MAGIC = b"RCCLIP01"
 HEADER = struct.Struct("<8sI32s")
+TMP_SUFFIX = ".tmp"
 PROCESSING = "level-v2:lp8k:-16LUFS:-3dBTP:trim15ms"
 """Bump when clip processing changes, so old clips are not reused."""
 
@@ -85,7 +90,7 @@ class ClipCache:
             raise CacheError(f"cannot read the speech cache at {path}: {exc.strerror}") from None
         clip = _decode(data)
         if clip is None:
-            path.unlink(missing_ok=True)
+            _remove(path)
         return clip
 
     def store(self, key: str, clip: Samples) -> None:
@@ -95,31 +100,63 @@ class ClipCache:
         head = HEADER.pack(MAGIC, len(clip), hashlib.sha256(payload).digest())
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:8]}-", suffix=".tmp")
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:8]}-", suffix=TMP_SUFFIX)
+        except OSError as exc:
+            raise self._write_error(exc) from None
+        try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(head + payload)
             os.replace(tmp, path)
-        except OSError as exc:
-            raise CacheError(
-                f"cannot write the speech cache at {self.root}: {exc.strerror}; "
-                "set ROUTINECAST_CACHE_DIR to a writable folder"
-            ) from None
+        except BaseException as exc:
+            _remove(Path(tmp))
+            if isinstance(exc, OSError):
+                raise self._write_error(exc) from None
+            raise
+
+    def _write_error(self, exc: OSError) -> CacheError:
+        return CacheError(
+            f"cannot write the speech cache at {self.root}: {exc.strerror or exc}; "
+            "set ROUTINECAST_CACHE_DIR to a writable folder"
+        )
 
     def size(self) -> tuple[int, int]:
         """(number of clips, bytes) in the cache."""
-        files = list(self.root.glob("*/*.clip")) if self.root.exists() else []
-        return len(files), sum(f.stat().st_size for f in files)
+        count = total = 0
+        for item in self._entries():
+            if item.suffix == ".clip":
+                try:
+                    total += item.stat().st_size
+                except FileNotFoundError:  # removed by another process meanwhile
+                    continue
+                count += 1
+        return count, total
 
     def clear(self) -> int:
-        """Delete every clip; returns how many were removed."""
+        """Delete every clip (and stray temporaries); returns how many clips were removed."""
         count = 0
-        if not self.root.exists():
-            return 0
-        for item in self.root.glob("*/*"):
-            if item.suffix in (".clip", ".tmp"):
-                item.unlink(missing_ok=True)
+        for item in self._entries():
+            if item.suffix in (".clip", TMP_SUFFIX):
+                try:
+                    item.unlink(missing_ok=True)
+                except OSError as exc:
+                    raise CacheError(
+                        f"cannot clear the speech cache at {self.root}: {exc.strerror or exc}"
+                    ) from None
                 count += item.suffix == ".clip"
         return count
+
+    def _entries(self) -> list[Path]:
+        try:
+            return list(self.root.glob("*/*")) if self.root.is_dir() else []
+        except OSError as exc:
+            raise CacheError(
+                f"cannot read the speech cache at {self.root}: {exc.strerror or exc}"
+            ) from None
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
 
 
 def _decode(data: bytes) -> Samples | None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .durations import DurationError, parse_duration
+from .durations import EXAMPLES, DurationError, parse_duration
 from .errors import InputError
 
 MAX_WORK_MS = 30 * 60_000
@@ -23,6 +23,8 @@ MIN_TEMPO_MS = 500
 MAX_TEMPO_MS = 60_000
 MAX_TEXT_CHARS = 600
 """A single spoken text longer than this is refused (documented in the README)."""
+MAX_SHOWN_CHARS = 60
+"""Values quoted back in messages are cut to this length."""
 
 
 @dataclass(frozen=True)
@@ -66,11 +68,24 @@ def check_keys(keys: Iterable[str], allowed: Iterable[str], where: Where, lines:
         if key not in allowed_list:
             line = lines(key) if callable(lines) else where.line
             raise where.error(
-                f'is not a known field{suggest(key, allowed_list)}; allowed: '
+                f"is not a known field{suggest(key, allowed_list)}; allowed: "
                 + ", ".join(allowed_list),
-                field=f'"{key}"',
+                field=show(key),
                 line=line,
             )
+
+
+def duration_ms(value: object) -> int:
+    """``parse_duration`` that also refuses NaN, infinity and numbers too big for a float.
+
+    Every failure is a ``DurationError`` saying what is allowed.
+    """
+    try:
+        return parse_duration(value)
+    except DurationError:
+        raise
+    except (ValueError, OverflowError):  # nan, .inf, 1e400, a 400-digit integer
+        raise DurationError(f"must be a duration like {EXAMPLES}, got {show(value)}") from None
 
 
 def check_duration(
@@ -79,28 +94,37 @@ def check_duration(
     """A duration within ``low``..``high`` milliseconds."""
     here = where.at(val)
     try:
-        ms = parse_duration(val.value)
+        ms = duration_ms(val.value)
     except DurationError as exc:
         raise here.error(str(exc), field=field) from None
     if ms < low:
-        raise here.error(f"must be at least {_dur(low)}, got {_show(val.value)}", field=field)
+        raise here.error(f"must be at least {_dur(low)}, got {show(val.value)}", field=field)
     if ms > high:
-        raise here.error(f"must be at most {_dur(high)}, got {_show(val.value)}", field=field)
+        raise here.error(f"must be at most {_dur(high)}, got {show(val.value)}", field=field)
     return ms
 
 
 def check_int(val: Val, where: Where, field: str, *, low: int, high: int) -> int:
     """A whole number within ``low``..``high``."""
     here = where.at(val)
-    value = val.value
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
-        else:
-            raise here.error(f"must be a whole number, got {_show(value)}", field=field)
+    value = _whole_number(val.value)
+    if value is None:
+        raise here.error(f"must be a whole number, got {show(val.value)}", field=field)
     if not low <= value <= high:
-        raise here.error(f"must be between {low} and {high}, got {value}", field=field)
-    return int(value)
+        raise here.error(f"must be between {low} and {high}, got {show(value)}", field=field)
+    return value
+
+
+def _whole_number(value: object) -> int | None:
+    """An int, or a string of ASCII digits ("3"), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    text = value.strip() if isinstance(value, str) else ""
+    if text.isascii() and text.isdigit() and len(text) < 20:
+        return int(text)
+    return None
 
 
 def check_float(val: Val, where: Where, field: str, *, low: float, high: float) -> float:
@@ -108,16 +132,16 @@ def check_float(val: Val, where: Where, field: str, *, low: float, high: float) 
     here = where.at(val)
     value = val.value
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise here.error(f"must be a number, got {_show(value)}", field=field)
+        raise here.error(f"must be a number, got {show(value)}", field=field)
     if not low <= value <= high:
-        raise here.error(f"must be between {low} and {high}, got {value}", field=field)
+        raise here.error(f"must be between {low} and {high}, got {show(value)}", field=field)
     return float(value)
 
 
 def check_bool(val: Val, where: Where, field: str) -> bool:
     """true or false."""
     if not isinstance(val.value, bool):
-        raise where.at(val).error(f"must be true or false, got {_show(val.value)}", field=field)
+        raise where.at(val).error(f"must be true or false, got {show(val.value)}", field=field)
     return val.value
 
 
@@ -128,9 +152,9 @@ def check_text(val: Val, where: Where, field: str, *, allow_empty: bool = True) 
     if value is None and allow_empty:
         return ""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        value = str(value)
+        value = _number_text(value)
     if not isinstance(value, str):
-        raise here.error(f"must be text, got {_kind(value)}", field=field)
+        raise here.error(f"must be text, got {describe(value)}", field=field)
     text = " ".join(value.split())
     if not text and not allow_empty:
         raise here.error("must not be empty", field=field)
@@ -142,13 +166,21 @@ def check_text(val: Val, where: Where, field: str, *, allow_empty: bool = True) 
     return text
 
 
+def _number_text(value: float) -> str | float:
+    """A number as text ("45", "1.5"); the number itself when it is too long to print."""
+    try:
+        return str(value)
+    except ValueError:
+        return value
+
+
 def check_choice(val: Val, where: Where, field: str, choices: Iterable[str]) -> str:
     """One of ``choices``."""
     options = list(choices)
-    if val.value not in options:
-        hint = suggest(str(val.value), options)
+    if not isinstance(val.value, str) or val.value not in options:
+        hint = suggest(val.value, options) if isinstance(val.value, str) else ""
         raise where.at(val).error(
-            f"must be one of {' | '.join(options)}, got {_show(val.value)}{hint}", field=field
+            f"must be one of {' | '.join(options)}, got {show(val.value)}{hint}", field=field
         )
     return str(val.value)
 
@@ -159,13 +191,22 @@ def _dur(ms: int) -> str:
     return format_duration(ms)
 
 
-def _show(value: object) -> str:
-    return f'"{value}"' if isinstance(value, str) else repr(value)
+def show(value: object) -> str:
+    """A value quoted back to the user: text in double quotes, long values cut short."""
+    try:
+        text = f'"{value}"' if isinstance(value, str) else repr(value)
+    except ValueError:  # an integer too long to print
+        return "a number too large to show"
+    if len(text) > MAX_SHOWN_CHARS:
+        text = text[: MAX_SHOWN_CHARS - 4] + " ..." + text[-1]
+    return text
 
 
-def _kind(value: object) -> str:
+def describe(value: object) -> str:
+    """What a wrong value is: "a mapping", "a list", or the value itself."""
     if isinstance(value, dict):
         return "a mapping"
-    if isinstance(value, list):
+    if isinstance(value, list | tuple | set):
         return "a list"
-    return _show(value)
+    return show(value)
+

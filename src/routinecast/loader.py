@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .durations import parse_duration
+from .cues import check_setup, check_templates
+from .durations import DurationError
 from .errors import InputError
 from .fields import (
     MAX_GAP_MS,
@@ -32,6 +33,9 @@ from .fields import (
     check_int,
     check_keys,
     check_text,
+    describe,
+    duration_ms,
+    show,
     suggest,
 )
 from .model import (
@@ -65,6 +69,14 @@ PACING_FIELDS = ("transition", "rest", "switch", "countdown", "halfway", "remain
 VOICE_FIELDS = ("engine", "voice", "rate")
 MERGED_MAPS = ("pacing", "voice", "lexicon", "cues")
 """Top-level mappings that a variant merges key by key instead of replacing."""
+MAP_SHAPES = {
+    "pacing": "pacing fields (" + ", ".join(PACING_FIELDS) + ")",
+    "voice": "voice fields (" + ", ".join(VOICE_FIELDS) + ")",
+    "lexicon": "words to respellings (psoas: SO-az)",
+    "cues": 'template names to templates (rest: "Rest {{ seconds(rest) }}.")',
+}
+MAX_EXTENDS = 20
+"""How many files an ``extends`` chain may hold."""
 
 
 def shipped_library_path() -> Path:
@@ -132,15 +144,32 @@ def _val(node: YMap, key: str) -> Val:
 
 def _expect_map(node: Any, where: Where, field: str | None, what: str) -> YMap:
     if not isinstance(node, YMap):
-        kind = "a list" if isinstance(node, list) else repr(node)
-        raise where.error(f"must be a mapping of {what}, got {kind}", field=field)
+        raise where.error(f"must be a mapping of {what}, got {describe(node)}", field=field)
     return node
 
 
 def _expect_list(node: Any, where: Where, field: str, what: str) -> YList:
     if not isinstance(node, YList):
-        raise where.error(f"must be a list of {what}, got {node!r}", field=field)
+        raise where.error(f"must be a list of {what}, got {describe(node)}", field=field)
     return node
+
+
+def _existing(base: Path, val: Val, where: Where, field: str) -> Path:
+    """The file or folder that ``val`` names relative to ``base``; refuses missing ones."""
+    here = where.at(val)
+    text = check_text(val, here, field, allow_empty=False)
+    try:
+        target = (base / text).resolve()
+        exists = target.exists()
+    except (OSError, ValueError):
+        raise here.error(f'names "{text}", which is not a usable path', field=field) from None
+    if not exists:
+        raise here.error(
+            f"names {show_path(target)}, which does not exist (paths are relative to this "
+            "file)",
+            field=field,
+        )
+    return target
 
 
 # --------------------------------------------------------------------------- library
@@ -153,10 +182,35 @@ def load_library(path: Path) -> dict[str, Exercise]:
         for child in sorted(path.glob("*.y*ml")):
             merged.update(load_library(child))
         return merged
+    key = _file_key(path)
+    if key is not None and key in _LIBRARY_CACHE:
+        return dict(_LIBRARY_CACHE[key])
+    exercises = _parse_library(path)
+    if key is not None:
+        _LIBRARY_CACHE[key] = exercises
+    return dict(exercises)
+
+
+_LIBRARY_CACHE: dict[tuple[str, str, int, int], dict[str, Exercise]] = {}
+"""Parsed libraries by (path, shown name, mtime, size): the shipped one is read once."""
+
+
+def _file_key(path: Path) -> tuple[str, str, int, int] | None:
+    try:
+        stat = path.stat()
+    except (OSError, ValueError):
+        return None
+    return str(path.resolve()), show_path(path), stat.st_mtime_ns, stat.st_size
+
+
+def _parse_library(path: Path) -> dict[str, Exercise]:
     doc, shown = read_document(path)
     if not isinstance(doc, YList):
         raise InputError(
-            "is not a library: a library is a YAML list of exercises (- id: ...)", file=shown
+            "is not a library: a library is a YAML list of exercises (- id: ...), "
+            f"got {describe(doc)}",
+            file=shown,
+            line=getattr(doc, "line", None),
         )
     exercises: dict[str, Exercise] = {}
     for index, item in enumerate(doc):
@@ -170,8 +224,8 @@ def load_library(path: Path) -> dict[str, Exercise]:
     return exercises
 
 
-def parse_exercise(node: Any, where: Where) -> Exercise:
-    """One exercise mapping -> ``Exercise``."""
+def parse_exercise(node: Any, where: Where, step: str | None = None) -> Exercise:
+    """One exercise mapping -> ``Exercise``; ``step`` labels an inline one ("step 4")."""
     ymap = _expect_map(node, where, None, "exercise fields (id, name, kind, ...)")
     check_keys(ymap, EXERCISE_FIELDS, where, ymap.line_of)
     if "id" not in ymap:
@@ -179,10 +233,15 @@ def parse_exercise(node: Any, where: Where) -> Exercise:
     ex_id = check_text(_val(ymap, "id"), where, "id", allow_empty=False)
     if not _is_slug(ex_id):
         raise where.at(_val(ymap, "id")).error(
-            f'must be a slug of lowercase letters, digits and dashes, got "{ex_id}"', field="id"
+            f"must be a slug of lowercase letters, digits and dashes like dead-bug, "
+            f"got {show(ex_id)}",
+            field="id",
         )
-    here = Where(where.file, ymap.line, f"exercise {ex_id}")
+    label = f"{step} ({ex_id})" if step else f"exercise {ex_id}"
+    here = Where(where.file, ymap.line, label)
     get = _getter(ymap)
+    if "setup" in ymap:
+        check_setup(get("setup"), here)
     name = check_text(get("name"), here, "name") if "name" in ymap else _title(ex_id)
     kind = check_choice(get("kind"), here, "kind", KINDS) if "kind" in ymap else "hold"
     sides = check_choice(get("sides"), here, "sides", SIDES) if "sides" in ymap else "none"
@@ -238,12 +297,14 @@ def _title(slug: str) -> str:
 def _equipment(ymap: YMap, here: Where) -> tuple[str, ...]:
     if "equipment" not in ymap:
         return ()
-    items = ymap["equipment"]
-    if isinstance(items, str):
-        items = [items]
-    if not isinstance(items, list):
-        raise here.error("must be a list like [mat, towel]", field="equipment")
-    return tuple(str(i) for i in items)
+    val = _val(ymap, "equipment")
+    items = val.value if isinstance(val.value, list) else [val.value]
+    if isinstance(val.value, dict) or any(isinstance(i, dict | list) for i in items):
+        raise here.at(val).error(
+            f"must be a list like [mat, towel], got {show(val.value)}", field="equipment"
+        )
+    texts = (check_text(Val(i, val.file, val.line), here, "equipment") for i in items)
+    return tuple(t for t in texts if t)
 
 
 def _phases(val: Val, here: Where) -> tuple[Phase, ...]:
@@ -294,13 +355,18 @@ def _cue_at(val: Val, here: Where) -> tuple[Any, int]:
     raw = val.value
     if raw == "half":
         return "half", 0
-    text = str(raw).strip()
-    negative = text.startswith("-")
+    negative = isinstance(raw, int | float) and not isinstance(raw, bool) and raw < 0
+    if isinstance(raw, str):
+        negative = raw.strip().startswith("-")
+        raw = raw.strip().removeprefix("-")
     try:
-        ms = parse_duration(text.lstrip("-"))
-    except ValueError:
+        ms = duration_ms(abs(raw) if negative and not isinstance(raw, str) else raw)
+        if ms > MAX_WORK_MS:
+            raise DurationError("too late")
+    except DurationError:
         raise here.at(val).error(
-            f'must be a time like 3s (after the start), half, or -10s (before the end), got "{raw}"',
+            "must be a time like 3s (after the start), half, or -10s (before the end), "
+            f"at most {MAX_WORK_MS // 60_000}m, got {show(val.value)}",
             field="cues.at",
         ) from None
     return ("end", ms) if negative else ("start", ms)
@@ -309,14 +375,15 @@ def _cue_at(val: Val, here: Where) -> tuple[Any, int]:
 def _breathe(val: Val, here: Where) -> Breathe | None:
     if val.value is None or val.value is False:
         return None
-    parts = str(val.value).split("-")
+    parts = val.value.split("-") if isinstance(val.value, str) else []
     try:
-        in_ms, out_ms = (parse_duration(p) for p in parts) if len(parts) == 2 else (0, 0)
-    except ValueError:
+        in_ms, out_ms = (duration_ms(p) for p in parts) if len(parts) == 2 else (0, 0)
+    except DurationError:
         in_ms = out_ms = 0
     if not (1000 <= in_ms <= 20_000 and 1000 <= out_ms <= 20_000):
         raise here.at(val).error(
-            f'must be inhale-exhale seconds like 4-4 or 5-5 (1 to 20 each), got "{val.value}"',
+            "must be inhale-exhale seconds like 4-4 or 5-5 (1 to 20 each), "
+            f"got {show(val.value)}",
             field="breathe",
         )
     return Breathe(in_ms, out_ms)
@@ -337,29 +404,42 @@ class _Layer:
 def _load_layers(path: Path, chain: tuple[Path, ...] = ()) -> list[_Layer]:
     """The file and its ancestors, oldest first; refuses missing and cyclic ``extends``."""
     doc, shown = read_document(path)
-    where = Where(shown, 1)
-    if isinstance(doc, YList):
-        raise where.error(
-            "is an exercise library (a list), not a routine; build a routine file "
-            "that lists steps, or pass it with library: in one"
-        )
-    doc = _expect_map(doc, where, None, "routine fields (title, steps, ...)")
+    doc = _routine_document(doc, shown)
     check_keys(doc, ROUTINE_FIELDS, Where(shown, doc.line), doc.line_of)
     layer = _Layer(path, shown, doc)
     if "extends" not in doc:
         return [layer]
     val = _val(doc, "extends")
-    parent = (path.parent / check_text(val, where, "extends", allow_empty=False)).resolve()
-    here = where.at(val)
+    here = Where(shown, val.line)
+    parent = _existing(path.parent, val, here, "extends")
     if parent in chain or parent == path.resolve():
         cycle = " -> ".join(show_path(p) for p in (*chain, path.resolve(), parent))
-        raise here.error(f"makes a cycle: {cycle}", field="extends")
+        raise here.error(f"makes a cycle: {cycle}; a routine cannot extend itself", "extends")
     if not parent.is_file():
-        raise here.error(
-            f"names {show_path(parent)}, which does not exist (paths are relative to this file)",
-            field="extends",
-        )
+        raise here.error(f"names {show_path(parent)}, which is a folder, not a routine file",
+                         field="extends")
+    if len(chain) >= MAX_EXTENDS:
+        raise here.error(f"chains more than {MAX_EXTENDS} files; at most {MAX_EXTENDS} "
+                         "may extend one another", field="extends")
     return [*_load_layers(parent, (*chain, path.resolve())), layer]
+
+
+def _routine_document(doc: Any, shown: str) -> YMap:
+    """The parsed file as a routine mapping, or an error saying what it is instead."""
+    where = Where(shown, getattr(doc, "line", 1))
+    if isinstance(doc, YList):
+        raise where.error(
+            "is an exercise library (a list), not a routine; build a routine file "
+            "that lists steps, or name the library with library: in one"
+        )
+    if doc is None:
+        raise InputError("is empty: a routine needs at least title and steps", file=shown)
+    if not isinstance(doc, YMap):
+        raise where.error(
+            "is not a routine: a routine is a mapping of fields (title: ..., steps: ...), "
+            f"got {describe(doc)}"
+        )
+    return doc
 
 
 def load_routine(path: Path, patches: Sequence[StepPatch] = ()) -> Routine:
@@ -395,7 +475,9 @@ def _text_field(layers: list[_Layer], key: str, *, required: bool = False) -> st
     found = _last(layers, key)
     if found is None:
         if required:
-            raise Where(layers[-1].shown, 1).error("is missing", field=key)
+            raise Where(layers[-1].shown, 1).error(
+            f"is missing: a routine needs a {key}, like {key}: Desk Hip Reset", field=key
+        )
         return ""
     val, where = found
     return check_text(val, where, key, allow_empty=not required)
@@ -430,7 +512,7 @@ def _merged(layers: list[_Layer], key: str, allowed: Iterable[str] | None) -> di
         if key not in layer.doc or layer.doc[key] is None:
             continue
         where = Where(layer.shown, layer.doc.line_of(key))
-        node = _expect_map(layer.doc[key], where, key, "fields")
+        node = _expect_map(layer.doc[key], where, key, MAP_SHAPES.get(key, "fields"))
         if allowed is not None:
             check_keys(node, allowed, where, node.line_of)
         for sub in node:
@@ -439,13 +521,16 @@ def _merged(layers: list[_Layer], key: str, allowed: Iterable[str] | None) -> di
 
 
 def _merged_strings(layers: list[_Layer], key: str) -> dict[str, str]:
-    out = {}
-    for name, val in _merged(layers, key, None).items():
-        out[name] = check_text(val, Where(val.file, val.line), f"{key}.{name}")
+    vals = _merged(layers, key, None)
+    out = {
+        name: check_text(val, Where(val.file, val.line), f"{key}.{name}")
+        for name, val in vals.items()
+    }
     if key == "cues":
-        from .cues import check_template_names
-
-        check_template_names({n: _merged(layers, key, None)[n] for n in out})
+        check_templates(
+            {name: Val(out[name], val.file, val.line) for name, val in vals.items()},
+            layers[-1].shown,
+        )
     return out
 
 
@@ -519,14 +604,7 @@ def _libraries(layers: list[_Layer]) -> dict[str, Exercise]:
         names = val.value if isinstance(val.value, list) else [val.value]
         for name in names:
             where = Where(layer.shown, val.line)
-            text = check_text(Val(name, val.file, val.line), where, "library", allow_empty=False)
-            lib = (layer.path.parent / text).resolve()
-            if not lib.exists():
-                raise where.error(
-                    f"names {show_path(lib)}, which does not exist (paths are relative "
-                    "to this file)",
-                    field="library",
-                )
+            lib = _existing(layer.path.parent, Val(name, val.file, val.line), where, "library")
             if lib not in seen:
                 seen.add(lib)
                 exercises.update(load_library(lib))
@@ -545,7 +623,9 @@ def _raw_steps(layers: list[_Layer], where: Where) -> list[dict[str, Val]]:
         items = _expect_list(items, here, "steps", "steps (- exercise: ...)")
         out = []
         for index, item in enumerate(items):
-            spot = Where(layer.shown, items.line_of(index), f"step {index + 1}")
+            spot = Where(layer.shown, items.line_of(index), _step_label(index + 1, item))
+            if isinstance(item, str):
+                raise spot.error(f"must be a mapping of step fields; write - exercise: {item}")
             step = _expect_map(item, spot, None, "step fields (exercise, hold, ...)")
             check_keys(step, STEP_FIELDS, spot, step.line_of)
             raw = {key: _val(step, key) for key in step}
@@ -555,12 +635,24 @@ def _raw_steps(layers: list[_Layer], where: Where) -> list[dict[str, Val]]:
     raise where.error("is missing: list at least one step", field="steps")
 
 
+def _step_label(number: int, item: Any) -> str:
+    """ "step 3 (glute-bridge-march)" when the step names an exercise, else "step 3"."""
+    ex_id = None
+    if isinstance(item, dict):
+        ex_id = _exercise_id(item.get("exercise")) if "exercise" in item else "rest"
+    return f"step {number} ({ex_id})" if ex_id and _is_slug(ex_id) else f"step {number}"
+
+
 def _override_patches(layer: _Layer) -> list[StepPatch]:
     where = Where(layer.shown, layer.doc.line_of("override"))
-    node = _expect_map(layer.doc["override"], where, "override", "step -> fields")
+    if layer.doc["override"] is None:
+        return []
+    node = _expect_map(
+        layer.doc["override"], where, "override", "exercise ids or step numbers to step fields"
+    )
     patches = []
     for key in node:
-        spot = Where(layer.shown, node.line_of(key), f"override {key}")
+        spot = Where(layer.shown, node.line_of(key), f"override {show(key)[1:-1]}")
         fields = _expect_map(node[key], spot, None, "step fields like {hold: 45s}")
         check_keys(fields, STEP_FIELDS, spot, fields.line_of)
         patches.append(
@@ -582,8 +674,8 @@ def _patch_targets(
     raw_steps: list[dict[str, Val]], patch: StepPatch, exercises: dict[str, Exercise]
 ) -> list[int]:
     key = patch.key.strip()
-    if key.isdigit():
-        number = int(key)
+    if key.isascii() and key.isdigit():
+        number = int(key) if len(key) < 10 else 0
         if not 1 <= number <= len(raw_steps):
             raise patch.origin.error(
                 f"step {number} does not exist; steps are numbered 1 to {len(raw_steps)}"
@@ -594,19 +686,21 @@ def _patch_targets(
     if not found:
         used = sorted({i for i in ids if i})
         raise patch.origin.error(
-            f'"{key}" is not an exercise in this routine{suggest(key, used)}; '
+            f"{show(key)} is not an exercise in this routine{suggest(key, used)}; "
             f"use a step number (1-{len(raw_steps)}) or one of: {', '.join(used)}"
         )
     return found
 
 
 def _step_exercise_id(raw: dict[str, Val]) -> str | None:
-    if "exercise" not in raw:
-        return None
-    value = raw["exercise"].value
+    return _exercise_id(raw["exercise"].value) if "exercise" in raw else None
+
+
+def _exercise_id(value: Any) -> str | None:
+    """The id a step's ``exercise`` names: the text itself, or an inline exercise's id."""
     if isinstance(value, dict):
-        return str(value.get("id", ""))
-    return str(value)
+        value = value.get("id")
+    return value if isinstance(value, str) else None
 
 
 def _resolve_step(
@@ -616,7 +710,12 @@ def _resolve_step(
     where = Where(line_val.file, line_val.line, f"step {number}")
     if "exercise" not in raw:
         return _rest_step(number, raw, where)
-    exercise = _step_exercise(raw["exercise"], exercises, where)
+    if raw["exercise"].value is None:
+        raise where.at(raw["exercise"]).error(
+            "is empty; name an exercise id from the library or write one inline",
+            field="exercise",
+        )
+    exercise = _step_exercise(raw["exercise"], exercises, where, number)
     where = Where(line_val.file, line_val.line, f"step {number} ({exercise.id})")
     own = _step_work_fields(raw, where)
     return _merge_step(number, line_val.line, exercise, own, raw, where, pacing)
@@ -642,25 +741,33 @@ def _rest_step(number: int, raw: dict[str, Val], where: Where) -> Step:
             "or rest: for a bare rest step",
             field="exercise",
         )
+    where = Where(where.file, where.line, f"step {number} (rest)")
     if extra:
         raise where.at(raw[extra[0]]).error(
-            "is not allowed in a bare rest step (only rest and say)", field=extra[0]
+            "is not allowed in a bare rest step (only rest and say); add exercise: to "
+            "make it an exercise step",
+            field=extra[0],
         )
     rest = check_duration(raw["rest"], where, "rest", low=1000, high=MAX_GAP_MS)
     say = check_text(raw["say"], where, "say") if "say" in raw else ""
     return Step(number=number, exercise=None, line=where.line, rest_ms=rest, say=say)
 
 
-def _step_exercise(val: Val, exercises: dict[str, Exercise], where: Where) -> Exercise:
+def _step_exercise(
+    val: Val, exercises: dict[str, Exercise], where: Where, number: int
+) -> Exercise:
     if isinstance(val.value, dict):
-        return parse_exercise(val.value, where.at(val))
+        inline = Where(val.file, val.line, _step_label(number, {"exercise": val.value}))
+        return parse_exercise(val.value, inline, step=f"step {number}")
     if not isinstance(val.value, str):
         raise where.at(val).error(
-            "must be an exercise id or an inline exercise mapping", field="exercise"
+            "must be an exercise id like dead-bug or an inline exercise mapping, "
+            f"got {describe(val.value)}",
+            field="exercise",
         )
     if val.value not in exercises:
         raise where.at(val).error(
-            f'"{val.value}" is not in the library{suggest(val.value, exercises)}; '
+            f"{show(val.value)} is not in the library{suggest(val.value, exercises)}; "
             "see `routinecast list` for the exercises you can use",
             field="exercise",
         )
@@ -701,7 +808,7 @@ def _merge_step(
         transition_ms=_opt_dur(raw, "transition", where, pacing.transition_ms),
         say=check_text(raw["say"], where, "say") if "say" in raw else "",
         cues=exercise.cues + own.get("cues", ()),
-        breathe=own["breathe"] if "breathe" in own else exercise.breathe,
+        breathe=own.get("breathe", exercise.breathe),
     )
     _check_work(step, raw, where)
     return step

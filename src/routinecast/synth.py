@@ -5,22 +5,37 @@ goes through the lexicon, then the cache; the misses are spoken by the engine (i
 ``spawn``ed worker processes when there are many: piper and espeak are not fork-safe
 once used) and levelled, then stored. A worker that fails or dies becomes an
 ``EngineError``; nothing half-made is cached.
+
+Failure rules:
+
+* Any exception an engine raises that is not a ``RoutinecastError`` (onnxruntime,
+  espeak, a ``KeyError`` from a bad voice config) becomes an ``EngineError`` naming
+  the engine and the text, in-process and in workers alike.
+* A worker killed from outside (OOM killer, ``kill -9``) breaks the pool: that is
+  an ``EngineError`` saying a speech worker died; the other workers are stopped.
+* Ctrl-C is the parent's business. Workers are started with SIGINT blocked (so a
+  Ctrl-C while they boot cannot print a traceback from inside the interpreter's
+  startup) and ignore it from then on; the parent gets ``KeyboardInterrupt``,
+  cancels the queued texts and waits for the running ones before re-raising.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import signal
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import SAMPLE_RATE
 from .audio.level import band_limit, level_clip
 from .cache import ClipCache, clip_key
-from .errors import EngineError
+from .errors import EngineError, RoutinecastError
 from .lexicon import Lexicon
 from .tts.base import Samples, SpeechEngine
 from .tts.registry import make_engine
@@ -73,6 +88,8 @@ class Synthesizer:
         self.lexicon = lexicon
         self.cache = cache
         self.engine = engine or make_engine(spec.name, spec.voice, spec.rate)
+        self.own_engine = engine is None
+        """Workers rebuild the engine from ``spec``: only possible when it came from there."""
         self.workers = default_workers() if workers is None else workers
         self.stats = SynthStats()
 
@@ -107,48 +124,106 @@ class Synthesizer:
                 out[text] = clip
         self.stats = SynthStats(cached=len(out))
         jobs = {key: self.lexicon.apply(texts_[0]) for key, texts_ in missing.items()}
-        for key, clip in self._make(jobs, progress):
-            self.cache.store(key, clip)
-            for text in missing[key]:
-                out[text] = clip
+        made = self._make(jobs, progress)
+        try:
+            for key, clip in made:
+                self.cache.store(key, clip)
+                for text in missing[key]:
+                    out[text] = clip
+        finally:
+            made.close()  # stops the workers at once when storing failed
         self.stats.made = len(jobs)
         self.stats.made_texts = [missing[k][0] for k in jobs]
         return out
 
-    def _make(self, jobs: dict[str, str], progress: Progress | None) -> Iterable[tuple[str, Samples]]:
+    def _make(
+        self, jobs: dict[str, str], progress: Progress | None
+    ) -> Generator[tuple[str, Samples], None, None]:
         total = len(jobs)
         if progress:
             progress(0, total)
-        if total >= PARALLEL_MIN and self.workers > 1 and self.spec.name != "fake":
+        if self._use_workers(total):
             yield from self._parallel(jobs, progress)
             return
         for done, (key, spoken) in enumerate(jobs.items(), start=1):
-            yield key, _finish(self.engine.synthesize(spoken), spoken)
+            yield key, make_clip(self.engine, spoken)
             if progress:
                 progress(done, total)
 
+    def _use_workers(self, total: int) -> bool:
+        return (total >= PARALLEL_MIN and self.workers > 1 and self.own_engine
+                and self.spec.name != "fake")
+
     def _parallel(
         self, jobs: dict[str, str], progress: Progress | None
-    ) -> Iterable[tuple[str, Samples]]:
+    ) -> Iterator[tuple[str, Samples]]:
         workers = min(self.workers, len(jobs))
         self.stats.workers = workers
-        context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_init_worker, initargs=(self.spec,)
-        )
+        pool, futures = _start_pool(self.spec, workers, jobs)
         try:
-            futures = {pool.submit(_work, spoken): key for key, spoken in jobs.items()}
             for done, future in enumerate(as_completed(futures), start=1):
-                yield futures[future], future.result()
+                yield futures[future], _result(future)
                 if progress:
                     progress(done, len(jobs))
-        except BrokenProcessPool:
-            raise EngineError(
-                "a speech worker process died (out of memory or killed); nothing was "
-                "written; run the build again, or set ROUTINECAST_WORKERS=1"
-            ) from None
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_pool(
+    spec: EngineSpec, workers: int, jobs: dict[str, str]
+) -> tuple[ProcessPoolExecutor, dict[Future[Samples], str]]:
+    """A spawn pool with every job submitted; workers start with SIGINT blocked."""
+    with _sigint_blocked():
+        try:
+            pool = ProcessPoolExecutor(
+                workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker, initargs=(spec,),
+            )
+        except OSError as exc:
+            raise EngineError(
+                f"cannot start speech worker processes ({exc.strerror or exc}); "
+                "set ROUTINECAST_WORKERS=1"
+            ) from None
+        try:
+            return pool, {pool.submit(_work, spoken): key for key, spoken in jobs.items()}
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+
+
+def _result(future: Future[Samples]) -> Samples:
+    """A worker's clip; a dead worker or a stray exception becomes an ``EngineError``."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise EngineError(
+            "a speech worker process died (out of memory or killed); nothing was "
+            "written; run the build again, or set ROUTINECAST_WORKERS=1"
+        ) from None
+    except RoutinecastError:
+        raise
+    except Exception as exc:  # e.g. a result that could not be sent back
+        raise EngineError(f"a speech worker failed: {_describe(exc)}") from exc
+
+
+@contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Block SIGINT in this thread; processes started inside inherit the blocked mask.
+
+    A Ctrl-C meanwhile stays pending and is raised as ``KeyboardInterrupt`` on exit.
+    (The same trick ``multiprocessing.resource_tracker`` uses for its own process.)
+    """
+    usable = hasattr(signal, "pthread_sigmask") and (
+        threading.current_thread() is threading.main_thread()
+    )
+    if not usable:
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def _ceil_ms(samples: int) -> int:
@@ -166,13 +241,35 @@ def _finish(raw: Samples, spoken: str) -> Samples:
     return level_clip(band_limit(raw, SAMPLE_RATE), SAMPLE_RATE, CLIP_LUFS, CLIP_CEILING_DBTP)
 
 
+def make_clip(engine: SpeechEngine, spoken: str) -> Samples:
+    """``engine`` speaks ``spoken``, levelled; any failure is an ``EngineError``."""
+    try:
+        return _finish(engine.synthesize(spoken), spoken)
+    except RoutinecastError:
+        raise
+    except Exception as exc:  # engines wrap C libraries that raise anything
+        name = getattr(engine, "name", type(engine).__name__)
+        raise EngineError(
+            f"the {name} speech engine failed on {spoken[:60]!r}: {_describe(exc)}"
+        ) from exc
+
+
+def _describe(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(spec: EngineSpec) -> None:
+    """Ignore Ctrl-C (the parent handles it), then build this worker's engine."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _WORKER["engine"] = make_engine(spec.name, spec.voice, spec.rate, threads=1)
 
 
 def _work(spoken: str) -> Samples:
     engine: SpeechEngine = _WORKER["engine"]
-    return _finish(engine.synthesize(spoken), spoken)
+    return make_clip(engine, spoken)

@@ -3,7 +3,8 @@
 ``load_yaml(path)`` returns plain data where mappings are ``YMap`` (a dict that
 knows its own line and the line of each key) and lists are ``YList``. Every failure
 is an ``InputError`` naming the file and line: not UTF-8, empty, too big, bad syntax,
-duplicate keys.
+duplicate keys, values YAML cannot turn into numbers or dates, documents nested too
+deeply or blown up by aliases.
 """
 
 from __future__ import annotations
@@ -17,6 +18,19 @@ from .errors import InputError, LimitError
 
 MAX_FILE_BYTES = 1_000_000
 """Routine and library files larger than this are refused (documented in the README)."""
+MAX_DEPTH = 50
+"""Mappings and lists may nest this deep; routines need about six levels."""
+MAX_NODES = 100_000
+"""A document may hold this many values, counting every copy an alias makes."""
+
+_SYNTAX_HINTS = (
+    ("mapping values are not allowed", 'put text that contains ": " in quotes'),
+    ("'\\t'", "indent with spaces, not tabs"),
+    ("could not determine a constructor", "tags like !!python/... are not allowed"),
+    ("undefined alias", "define the &anchor before using *anchor"),
+    ("another document", "a file holds one document; remove the extra ---"),
+)
+_UNCLOSED = ("while parsing a flow", "while scanning a quoted", "while scanning a double")
 
 
 class YMap(dict[str, Any]):
@@ -39,25 +53,44 @@ class YList(list[Any]):
     def line_of(self, index: int) -> int:
         """The line of item ``index``."""
         lines = getattr(self, "item_lines", [])
-        return lines[index] if index < len(lines) else self.line
+        return lines[index] if 0 <= index < len(lines) else self.line
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
 
 
 class _Loader(yaml.SafeLoader):
     """SafeLoader whose mappings and sequences remember their lines."""
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """Values YAML resolves but Python refuses (a 5,000-digit number, 2024-13-45)."""
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError, TypeError) as exc:
+            raise InputError(
+                f"has a value that cannot be read ({exc}); put it in quotes if it is text",
+                line=_line(node),
+            ) from None
+
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> YMap:
     result = YMap()
-    result.line = node.start_mark.line + 1
+    result.line = _line(node)
     result.key_lines = {}
     loader.flatten_mapping(node)
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
+        line = _line(key_node)
         if not isinstance(key, str):
             key = str(key)
         if key in result:
-            raise InputError(f'"{key}" appears twice in one mapping', line=line)
+            raise InputError(
+                f"appears twice in one mapping (first on line {result.key_lines[key]}); "
+                "a field may be given only once",
+                line=line,
+                field=f'"{key}"',
+            )
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = line
     return result
@@ -65,8 +98,8 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> YMap:
 
 def _construct_list(loader: _Loader, node: yaml.SequenceNode) -> YList:
     result = YList(loader.construct_object(child, deep=True) for child in node.value)
-    result.line = node.start_mark.line + 1
-    result.item_lines = [child.start_mark.line + 1 for child in node.value]
+    result.line = _line(node)
+    result.item_lines = [_line(child) for child in node.value]
     return result
 
 
@@ -74,23 +107,42 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _constru
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_list)
 
 
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def check_shape(root: yaml.Node) -> None:
+    """Refuse a node tree deeper than ``MAX_DEPTH`` or larger than ``MAX_NODES``.
+
+    Aliases are followed, so a self-referencing alias or a "billion laughs" document
+    is refused here instead of hanging everything that walks the data later.
+    """
+    count = 0
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if depth > MAX_DEPTH:
+            raise LimitError(
+                f"nests more than {MAX_DEPTH} levels deep (or an alias refers to a "
+                "mapping or list that contains it)",
+                line=_line(node),
+            )
+        if count > MAX_NODES:
+            raise LimitError(
+                f"holds more than {MAX_NODES:,} values (counting every copy an alias makes)",
+                line=_line(node),
+            )
+        stack.extend((child, depth + 1) for child in _children(node))
+
+
 def read_text(path: Path, shown: str) -> str:
     """The file's text, refusing missing, huge, non-UTF-8 and empty files."""
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise LimitError(
-                f"is {size:,} bytes; routine and library files may be at most "
-                f"{MAX_FILE_BYTES:,} bytes",
-                file=shown,
-            )
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError("no such file", file=shown) from None
-    except IsADirectoryError:
-        raise InputError("is a folder, not a YAML file", file=shown) from None
-    except OSError as exc:
-        raise InputError(f"cannot be read: {exc.strerror}", file=shown) from None
+    data = _read_bytes(path, shown)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -100,26 +152,70 @@ def read_text(path: Path, shown: str) -> str:
             file=shown,
             line=line,
         ) from None
-    if not text.strip() or all(
-        not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()
-    ):
+    text = text.lstrip("\ufeff")
+    if all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
         raise InputError("is empty: a routine needs at least title and steps", file=shown)
-    return text.lstrip("\ufeff")
+    return text
+
+
+def _read_bytes(path: Path, shown: str) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise LimitError(
+                f"is {size:,} bytes; routine and library files may be at most "
+                f"{MAX_FILE_BYTES:,} bytes",
+                file=shown,
+            )
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("no such file", file=shown) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not a YAML file", file=shown) from None
+    except OSError as exc:
+        raise InputError(f"cannot be read: {exc.strerror}", file=shown) from None
 
 
 def parse_yaml(text: str, shown: str) -> Any:
     """Parse YAML text; syntax errors become ``InputError`` with the line."""
+    loader = _Loader(text)
     try:
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        check_shape(node)
+        return loader.construct_document(node)
     except InputError as exc:
         raise exc.located(file=shown) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        problem = exc.problem or "is not valid YAML"
-        raise InputError(f"YAML syntax error: {problem}", file=shown, line=line) from None
+        raise syntax_error(exc, shown) from None
     except yaml.YAMLError as exc:
         raise InputError(f"YAML error: {exc}", file=shown) from None
+    except RecursionError:
+        raise LimitError(f"nests too deeply; at most {MAX_DEPTH} levels", file=shown) from None
+    finally:
+        loader.dispose()
+
+
+def syntax_error(exc: yaml.MarkedYAMLError, shown: str) -> InputError:
+    """A YAML parser error as one message at the most useful line, with a hint."""
+    problem = exc.problem or "is not valid YAML"
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    context = exc.context or ""
+    detail = ""
+    if exc.context_mark and context and exc.context_mark.line + 1 != line:
+        start = exc.context_mark.line + 1
+        if context.startswith(_UNCLOSED):
+            detail = f" ({context} that starts on this line and is never closed)"
+            line = start
+        else:
+            detail = f" ({context} on line {start})"
+    hint = next(
+        (h for key, h in _SYNTAX_HINTS if key in problem or key in context),
+        "check the indentation, quotes and brackets",
+    )
+    return InputError(f"YAML syntax error: {problem}{detail}; {hint}", file=shown, line=line)
 
 
 def load_yaml(path: Path, shown: str | None = None) -> Any:

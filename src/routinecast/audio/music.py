@@ -14,8 +14,8 @@ Ducking.  While speech plays the bed drops by ``DUCK_DB`` = 15 dB (to about -49 
 some 33 LU under the voice).  The drop is a raised-cosine ramp over ``ATTACK_MS``
 (150 ms) that is complete ``LEAD_MS`` (50 ms) before the speech event starts; the bed
 stays down until ``HOLD_MS`` (100 ms) after the event ends, then comes back up over
-``RELEASE_MS`` (200 ms).  Events closer together than the ramps stay ducked between
-them.  Ducked, the bed adds at most -29 dBFS (0.035) to a speech peak of -1.6 dBTP,
+``RELEASE_MS`` (200 ms).  Speech events less than ``BRIDGE_MS`` (1 s) apart stay
+ducked between them, so the bed does not bob up between sentences.  Ducked, the bed adds at most -29 dBFS (0.035) to a speech peak of -1.6 dBTP,
 so the sum stays under -1 dBFS.  Tones are not ducked under: they are short and loud.
 
 Fades.  The bed fades in over the first 2 s and out over the last 3 s (raised cosine).
@@ -53,6 +53,8 @@ ATTACK_MS = 150
 LEAD_MS = 50
 HOLD_MS = 100
 RELEASE_MS = 200
+BRIDGE_MS = 1000
+"""Speech events closer than this stay ducked between them (no bobbing up)."""
 FADE_IN_MS = 2000
 FADE_OUT_MS = 3000
 MEASURE_S = 60
@@ -119,10 +121,9 @@ class DuckEnvelope:
 
     def __init__(self, timeline: Timeline) -> None:
         rate = timeline.sample_rate
-        speech = sorted((e for e in timeline.events if e.kind == "speech"),
-                        key=lambda e: e.start_ms)
-        self.starts = np.array([e.start_ms * rate // 1000 for e in speech], dtype=np.int64)
-        self.ends = np.array([e.end_ms * rate // 1000 for e in speech], dtype=np.int64)
+        spans = _speech_spans(timeline)
+        self.starts = np.array([a * rate // 1000 for a, _ in spans], dtype=np.int64)
+        self.ends = np.array([b * rate // 1000 for _, b in spans], dtype=np.int64)
         self.attack = _ms(ATTACK_MS, rate)
         self.lead = _ms(LEAD_MS, rate)
         self.hold = _ms(HOLD_MS, rate)
@@ -143,6 +144,19 @@ class DuckEnvelope:
         down = _rise((t - (s - self.lead - self.attack)) / self.attack)
         up = _rise(((e + self.hold + self.release) - t) / self.release)
         return np.minimum(down, up)
+
+
+def _speech_spans(timeline: Timeline) -> list[tuple[int, int]]:
+    """(start_ms, end_ms) of the speech, runs closer than ``BRIDGE_MS`` joined into one."""
+    spans: list[tuple[int, int]] = []
+    for event in sorted(timeline.events, key=lambda e: e.start_ms):
+        if event.kind != "speech":
+            continue
+        if spans and event.start_ms - spans[-1][1] < BRIDGE_MS:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], event.end_ms))
+        else:
+            spans.append((event.start_ms, event.end_ms))
+    return spans
 
 
 def _rise(x: Floats) -> Floats:

@@ -28,13 +28,13 @@ def list_command(
     with user_errors():
         routines = Table(title=f"Routines in {where}")
         for name in ("file", "title", "length", "steps"):
-            routines.add_column(name)
+            routines.add_column(name, no_wrap=name in ("file", "length"))
         for path in sorted(where.glob("*.y*ml")):
             routines.add_row(*_routine_row(path))
         out.print(routines)
         exercises = Table(title="Exercises (shipped library)")
         for name in ("id", "name", "kind", "sides", "default"):
-            exercises.add_column(name)
+            exercises.add_column(name, no_wrap=name == "id")
         for ex in load_library(shipped_library_path()).values():
             default = (f"{ex.reps} reps" if ex.kind == "reps" else
                        f"{(ex.hold_ms or 0) // 1000} s")
