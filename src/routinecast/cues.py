@@ -167,19 +167,24 @@ class CueBook:
         try:
             text = self._templates[name].render(**context)
         except jinja2.UndefinedError as exc:
-            raise self._error(name, f"uses an unknown variable: {exc.message}") from None
+            step = context.get("step")
+            at = f" at {step.label}" if isinstance(step, Step) else ""
+            variables = ", ".join(sorted(variables_of(name)))
+            raise self._error(
+                name,
+                f"uses a variable it is not given{at} ({exc.message}); it may use: "
+                f"{variables} and seconds(), but not every use of a template gets every "
+                "variable, so guard one with {% if name is defined %}",
+            ) from None
         except Exception as exc:  # a template is user code: {{ 1/0 }}, seconds("x")
             raise self._error(name, f"failed: {type(exc).__name__}: {exc}") from None
         return _clean(text, name, self)
 
     def _error(self, name: str, message: str) -> InputError:
         own = dict(self.routine.templates).get(name)
-        origin = "the routine's cues" if name in self._own else "the built-in template"
-        here = self._origin(name, own)
-        variables = ", ".join(sorted(variables_of(name)))
-        return here.error(
-            f"{message} ({origin}); here it may use: {variables} and seconds()",
-            field=f"cues.{name}" if name in self._own else None,
+        origin = "in the routine's cues" if name in self._own else "the built-in template"
+        return self._origin(name, own).error(
+            f"{message} ({origin})", field=f"cues.{name}" if name in self._own else None
         )
 
     def setup(self, exercise: Exercise, side: Side | None) -> str:

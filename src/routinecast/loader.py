@@ -301,7 +301,7 @@ def _equipment(ymap: YMap, here: Where) -> tuple[str, ...]:
     items = val.value if isinstance(val.value, list) else [val.value]
     if isinstance(val.value, dict) or any(isinstance(i, dict | list) for i in items):
         raise here.at(val).error(
-            f"must be a list like [mat, towel], got {show(val.value)}", field="equipment"
+            f"must be a list of names like mat, towel, got {show(val.value)}", field="equipment"
         )
     texts = (check_text(Val(i, val.file, val.line), here, "equipment") for i in items)
     return tuple(t for t in texts if t)

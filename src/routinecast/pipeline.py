@@ -3,12 +3,19 @@
 load -> script texts -> synth (cache, engine) -> compile (pure) -> master gain ->
 mix (streamed) -> encode (ffmpeg, to a temp file) -> tags -> commit (rename all).
 ``plan`` stops after compile, with lengths from the cache or estimates.
+
+Cheap refusals come before slow work: a routine whose length, with every clip
+counted as silent, is already over ``MAX_ROUTINE_MS`` and an output folder that
+cannot be written are refused before any speech is made; the exact length is
+checked again right after compile, before any encoding.
 """
 
 from __future__ import annotations
 
+import re
+import signal
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,17 +27,20 @@ from .audio.tags import Tags, write_tags
 from .cache import ClipCache
 from .compiler import compile_timeline
 from .durations import format_duration
+from .errors import LimitError, OutputError
 from .lexicon import Lexicon
-from .loader import load_routine
-from .overrides import Overrides, adjust
+from .loader import load_routine, show_path
 from .model import Routine
 from .outputs import OutputSet, timeline_json, timeline_vtt
+from .overrides import Overrides, adjust
 from .script import build_script, spoken_texts
 from .synth import EngineSpec, Progress, Synthesizer, clip_ms
 from .timeline import Timeline
-from .tts.base import SpeechEngine
+from .tts.base import Samples, SpeechEngine
 from .tts.registry import resolve_name
 
+MAX_ROUTINE_MS = 6 * 3600 * 1000
+"""The longest routine built or planned (documented in the README): six hours."""
 DEFAULT_LOUDNESS = -16.0
 TRUE_PEAK_CEILING = -1.6
 """Mastering ceiling in dBTP before encoding; MP3 adds ~0.2 dB, the file stays <= -1 dBTP."""
@@ -116,7 +126,31 @@ def plan(path: Path, options: BuildOptions = BuildOptions()) -> Timeline:
     synth = synthesizer(routine, options)
     lengths, estimated = synth.lengths_ms(spoken_texts(build_script(routine)))
     timeline = compile_timeline(routine, lengths, voice_info(synth.spec, synth.engine))
+    check_length(path, timeline.duration_ms)
     return _with_estimated(timeline, estimated)
+
+
+def check_length(path: Path, duration_ms: int, *, at_least: bool = False) -> None:
+    """``LimitError`` (exit 2) for a routine longer than ``MAX_ROUTINE_MS``."""
+    if duration_ms <= MAX_ROUTINE_MS:
+        return
+    more = " or more" if at_least else ""
+    raise LimitError(
+        f"is {_hms(duration_ms)}{more} long; a routine may be at most {_hms(MAX_ROUTINE_MS)} "
+        "(shorten holds, sets or rests, or split it into several routines)",
+        file=show_path(path),
+    )
+
+
+def _hms(ms: int) -> str:
+    hours, rest = divmod(round(ms / 1000), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m{seconds:02d}s"
+
+
+def _shortest(routine: Routine, texts: Sequence[str]) -> int:
+    """The routine's length if every clip were silent: a lower bound, known before speech."""
+    return compile_timeline(routine, dict.fromkeys(texts, 0)).duration_ms
 
 
 def _with_estimated(timeline: Timeline, estimated: Sequence[str]) -> Timeline:
@@ -138,6 +172,9 @@ def build(
     with clock.stage("load"):
         routine = load(path, options)
         texts = spoken_texts(build_script(routine))
+        check_length(path, _shortest(routine, texts), at_least=True)
+        outputs = OutputSet(options.output_dir, path.stem if path.suffix else path.name)
+        outputs.precheck()
         synth = synthesizer(routine, options, engine)
     _say(on_stage, "speech")
     with clock.stage("synth"):
@@ -146,28 +183,70 @@ def build(
         lengths = {text: clip_ms(clip) for text, clip in clips.items()}
         timeline = compile_timeline(routine, lengths, voice_info(synth.spec, synth.engine),
                                     SAMPLE_RATE)
+        check_length(path, timeline.duration_ms)
     with clock.stage("master"):
         gain = master_gain_db(timeline, clips, options.loudness + CODEC_LOUDNESS_LOSS_LU,
                               TRUE_PEAK_CEILING)
     _say(on_stage, "encode")
-    outputs = OutputSet(options.output_dir, path.stem if path.suffix else path.name)
-    with outputs:
-        with clock.stage("mix+encode"):
-            bed = _music_bed(options, timeline)
-            encode_mp3(render(timeline, clips, gain, bed=bed), outputs.temp[".mp3"],
-                       Mp3Settings(SAMPLE_RATE, options.bitrate_kbps))
-        with clock.stage("tags"):
-            write_tags(outputs.temp[".mp3"], _tags(routine, timeline), timeline.chapters)
-            outputs.write_text(".timeline.json", timeline_json(timeline))
-            outputs.write_text(".vtt", timeline_vtt(timeline))
-            outputs.commit()
+    _write(outputs, _Render(routine, timeline, clips, gain), options, clock)
     return BuildResult(
         outputs.final[".mp3"], outputs.final[".timeline.json"], outputs.final[".vtt"],
         timeline, clock.stages, synth.stats.made, synth.stats.cached,
     )
 
 
-def _music_bed(options: BuildOptions, timeline: Timeline) -> Callable[[int, int], object] | None:
+@dataclass(frozen=True)
+class _Render:
+    """What the writing stages need."""
+
+    routine: Routine
+    timeline: Timeline
+    clips: Mapping[str, Samples]
+    gain: float
+
+
+def _write(outputs: OutputSet, job: _Render, options: BuildOptions, clock: _Clock) -> None:
+    """Encode, tag and write the captions to temporaries, then commit all three."""
+    timeline = job.timeline
+    with outputs, _final_names(outputs):
+        with clock.stage("mix+encode"):
+            bed = _music_bed(options, timeline)
+            encode_mp3(render(timeline, job.clips, job.gain, bed=bed), outputs.temp[".mp3"],
+                       Mp3Settings(SAMPLE_RATE, options.bitrate_kbps))
+        with clock.stage("tags"):
+            write_tags(outputs.temp[".mp3"], _tags(job.routine, timeline), timeline.chapters)
+            outputs.write_text(".timeline.json", timeline_json(timeline))
+            outputs.write_text(".vtt", timeline_vtt(timeline))
+            outputs.commit()
+
+
+@contextmanager
+def _final_names(outputs: OutputSet) -> Iterator[None]:
+    """An ``OutputError`` about a temporary file names the output the user asked for."""
+    try:
+        yield
+    except OutputError as exc:
+        message = str(exc)
+        for suffix, temp in outputs.temp.items():
+            message = message.replace(str(temp), str(outputs.final[suffix]))
+        raise OutputError(_with_signal_name(message)) from None
+
+
+def _with_signal_name(message: str) -> str:
+    """'exit code -25' -> 'exit code -25 (killed by SIGXFSZ: File size limit exceeded)'."""
+    found = re.search(r"exit code -(\d+)", message)
+    if not found:
+        return message
+    try:
+        number = signal.Signals(int(found.group(1)))
+    except ValueError:
+        return message
+    described = signal.strsignal(number) or ""
+    note = f" (killed by {number.name}{': ' + described if described else ''})"
+    return message[: found.end()] + note + message[found.end() :]
+
+
+def _music_bed(options: BuildOptions, timeline: Timeline) -> Callable[[int, int], Samples] | None:
     if options.music is None:
         return None
     from .audio.music import MusicBed

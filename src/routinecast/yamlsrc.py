@@ -68,8 +68,9 @@ class _Loader(yaml.SafeLoader):
         try:
             return super().construct_object(node, deep)
         except (ValueError, OverflowError, TypeError) as exc:
+            why = "a number with too many digits" if "digits" in str(exc) else str(exc)
             raise InputError(
-                f"has a value that cannot be read ({exc}); put it in quotes if it is text",
+                f"has a value that cannot be read ({why}); put it in quotes if it is text",
                 line=_line(node),
             ) from None
 

@@ -2,7 +2,10 @@
 
 Errors become messages here and nowhere else: a ``RoutinecastError`` prints its
 one-line message to stderr and exits with its ``exit_code`` (2 bad input, 1 build
-failure); Ctrl-C prints that nothing was written and exits 1.
+failure); an ``OSError`` that slipped past the stages (a disk failing somewhere
+unforeseen) is a build failure too; Ctrl-C prints that nothing was written and
+exits 1. Messages are printed literally: a path or an engine's text with
+``[brackets]`` is not taken for console markup.
 """
 
 from __future__ import annotations
@@ -13,24 +16,39 @@ from typing import TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ..errors import RoutinecastError
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 T = TypeVar("T")
+INTERRUPTED = "interrupted: nothing was written; older outputs are unchanged"
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    """Print ``error: message`` (one line, literally) to stderr; the exit to raise."""
+    err.print(f"[bold red]error:[/] {escape(one_line(message))}", soft_wrap=True)
+    return typer.Exit(code)
+
+
+def one_line(message: str) -> str:
+    """Whitespace (newlines from an engine or ffmpeg) folded to single spaces."""
+    return " ".join(message.split())
 
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn project errors and Ctrl-C into a message and an exit status."""
+    """Turn project errors, stray OS errors and Ctrl-C into a message and an exit status."""
     try:
         yield
     except RoutinecastError as exc:
-        err.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
-        raise typer.Exit(exc.exit_code) from None
+        raise fail(str(exc), exc.exit_code) from None
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise fail(f"{exc.strerror or exc}{where}", 1) from None
     except KeyboardInterrupt:
-        err.print("interrupted: nothing was written; older outputs are unchanged", soft_wrap=True)
+        err.print(INTERRUPTED, soft_wrap=True, markup=False)
         raise typer.Exit(1) from None
 
 

