@@ -29,10 +29,16 @@ def test_set_by_number_and_integer_values() -> None:
     assert changed.steps[3].reps == 6
 
 
+def test_set_can_swap_the_exercise_and_the_words() -> None:
+    changed = load_routine(DESK, [parse_set("5.exercise=plank"), parse_set("5.say=Last one.")])
+    assert changed.steps[4].exercise is not None and changed.steps[4].exercise.id == "plank"
+    assert changed.steps[4].say == "Last one."
+
+
 @pytest.mark.parametrize(
     ("text", "needle"),
     [("garbage", "STEP.FIELD=VALUE"), ("2.hodl=3s", 'did you mean "hold"'),
-     ("2.exercise=plank", "allowed"), ("2.hold=", "needs a value")],
+     ("2.cues=x", "allowed"), ("2.hold=", "needs a value")],
 )
 def test_set_syntax_errors(text: str, needle: str) -> None:
     with pytest.raises(InputError, match="--set") as info:

@@ -20,7 +20,7 @@ from .fields import MAX_GAP_MS, MAX_WORK_MS, Val, Where, check_duration, suggest
 from .loader import STEP_FIELDS, StepPatch
 from .model import Phase, Routine, Step
 
-SETTABLE = tuple(f for f in STEP_FIELDS if f not in ("exercise", "cues", "say"))
+SETTABLE = tuple(f for f in STEP_FIELDS if f != "cues")
 SCALE_RANGE = (0.25, 4.0)
 
 
@@ -44,7 +44,7 @@ class Overrides:
 
 def parse_set(text: str) -> StepPatch:
     """``STEP.FIELD=VALUE`` -> a patch; STEP is an exercise id or a step number."""
-    origin = Where("--set", 0, f'--set "{text}"')
+    origin = Where("", 0, f'--set "{text}"')
     target, eq, raw = text.partition("=")
     step, dot, field = target.strip().rpartition(".")
     if not eq or not dot or not step or not field:

@@ -10,6 +10,7 @@ import typer
 from ..compiler import compile_timeline
 from ..errors import RoutinecastError
 from ..loader import load_library, load_routine, read_document
+from ..pipeline import check_length
 from ..script import build_script, spoken_texts
 from .common import err, out
 
@@ -26,7 +27,8 @@ def check_file(path: Path) -> str:
         return f"library, {len(load_library(path))} exercises"
     routine = load_routine(path)
     texts = spoken_texts(build_script(routine))
-    compile_timeline(routine, dict.fromkeys(texts, 1000))
+    timeline = compile_timeline(routine, dict.fromkeys(texts, 1000))
+    check_length(path, timeline.duration_ms, at_least=True)
     return f"routine, {len(routine.steps)} steps, {len(texts)} distinct spoken lines"
 
 
