@@ -11,7 +11,7 @@ site lacks, ``{{ 1/0 }}``) is reported the same way, at the same line. Exercise
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -80,9 +80,15 @@ _ORIGINS: dict[tuple[str, str, str], tuple[str, int]] = {}
 """(routine source, template name, template text) -> (file, line) under ``cues:``."""
 
 
+@lru_cache(maxsize=1024)
+def _template(source: str) -> jinja2.Template:
+    """A compiled template; compiled once per distinct text (they are reused by every book)."""
+    return _ENV.from_string(source)
+
+
 def _compile(name: str, source: str, origin: Where, field: str | None = None) -> jinja2.Template:
     try:
-        return _ENV.from_string(source)
+        return _template(source)
     except jinja2.TemplateSyntaxError as exc:
         raise origin.error(
             f"has a template syntax error: {(exc.message or '').rstrip('.')}; "
@@ -118,15 +124,13 @@ def check_templates(templates: Mapping[str, Val], routine: str = "") -> None:
         origin = Where(val.file, val.line, f"cue template {name}")
         if name not in names:
             raise Where(val.file, val.line).error(
-                f"is not a cue template{suggest(name, names)}; "
-                f"templates are: {', '.join(names)}",
+                f"is not a cue template{suggest(name, names)}; templates are: {', '.join(names)}",
                 field=f"cues.{name}",
             )
         source = str(val.value)
         _compile(name, source, origin, f"cues.{name}")
         _check_variables(source, variables_of(name), origin, f"cues.{name}", " and seconds()")
         _remember(routine, name, source, val)
-
 
 
 def check_setup(val: Val, where: Where) -> None:
@@ -192,8 +196,9 @@ class CueBook:
         if not exercise.setup:
             return ""
         file, _, line = exercise.source.rpartition(":")
-        here = Where(file or exercise.source, int(line) if line.isdigit() else 0,
-                     f"exercise {exercise.id}")
+        here = Where(
+            file or exercise.source, int(line) if line.isdigit() else 0, f"exercise {exercise.id}"
+        )
         template = _compile("setup", exercise.setup, here, "setup")
         try:
             text = template.render(side=side or "", other=other_side(side) if side else "")

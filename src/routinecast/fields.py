@@ -198,7 +198,7 @@ def show(value: object) -> str:
     except ValueError:  # an integer too long to print
         return "a number too large to show"
     if len(text) > MAX_SHOWN_CHARS:
-        text = text[: MAX_SHOWN_CHARS - 4] + " ..." + text[-1]
+        text = text[: MAX_SHOWN_CHARS - 5] + " ..." + text[-1]
     return text
 
 
@@ -209,4 +209,3 @@ def describe(value: object) -> str:
     if isinstance(value, list | tuple | set):
         return "a list"
     return show(value)
-

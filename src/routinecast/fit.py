@@ -8,11 +8,14 @@ function the pipeline supplies (compile with the clip lengths it knows).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
+from .compiler import compile_timeline
 from .durations import clock
 from .errors import InputError
-from .overrides import SCALE_RANGE
+from .model import Routine
+from .overrides import SCALE_RANGE, Overrides, adjust
+from .script import build_script, spoken_texts
 
 TOLERANCE_MS = 500
 """Aim well inside the promised second, so re-measured clip lengths still land."""
@@ -64,3 +67,20 @@ def _cannot(target_ms: int, which: str, scale: float, total: int) -> InputError:
         f"is {clock(total)} (narration, switches and transitions do not scale)",
         field="--fit",
     )
+
+
+def fit_routine(
+    base: Routine, overrides: Overrides, lengths_of: Callable[[list[str]], Mapping[str, int]]
+) -> Routine:
+    """``base`` adjusted by ``overrides`` with the scale that meets ``overrides.fit_ms``.
+
+    ``lengths_of(texts)`` gives clip lengths in ms (measured, cached or estimated).
+    """
+    assert overrides.fit_ms is not None
+
+    def total_at(scale: float) -> int:
+        routine = adjust(base, overrides, scale)
+        texts = spoken_texts(build_script(routine))
+        return compile_timeline(routine, lengths_of(texts)).duration_ms
+
+    return adjust(base, overrides, solve_scale(overrides.fit_ms, total_at))

@@ -165,8 +165,7 @@ def _existing(base: Path, val: Val, where: Where, field: str) -> Path:
         raise here.error(f'names "{text}", which is not a usable path', field=field) from None
     if not exists:
         raise here.error(
-            f"names {show_path(target)}, which does not exist (paths are relative to this "
-            "file)",
+            f"names {show_path(target)}, which does not exist (paths are relative to this file)",
             field=field,
         )
     return target
@@ -182,25 +181,28 @@ def load_library(path: Path) -> dict[str, Exercise]:
         for child in sorted(path.glob("*.y*ml")):
             merged.update(load_library(child))
         return merged
-    key = _file_key(path)
-    if key is not None and key in _LIBRARY_CACHE:
-        return dict(_LIBRARY_CACHE[key])
-    exercises = _parse_library(path)
-    if key is not None:
-        _LIBRARY_CACHE[key] = exercises
-    return dict(exercises)
+    key = _shipped_key(path)
+    if key is None:
+        return _parse_library(path)
+    if key not in _SHIPPED_CACHE:
+        _SHIPPED_CACHE.clear()
+        _SHIPPED_CACHE[key] = _parse_library(path)
+    return dict(_SHIPPED_CACHE[key])
 
 
-_LIBRARY_CACHE: dict[tuple[str, str, int, int], dict[str, Exercise]] = {}
-"""Parsed libraries by (path, shown name, mtime, size): the shipped one is read once."""
+_SHIPPED_CACHE: dict[tuple[str, int, int], dict[str, Exercise]] = {}
+"""The shipped library, parsed once per (shown name, mtime, size): every load needs it."""
 
 
-def _file_key(path: Path) -> tuple[str, str, int, int] | None:
+def _shipped_key(path: Path) -> tuple[str, int, int] | None:
+    """The cache key when ``path`` is the shipped library, else None (never cached)."""
     try:
+        if path.resolve() != shipped_library_path().resolve():
+            return None
         stat = path.stat()
     except (OSError, ValueError):
         return None
-    return str(path.resolve()), show_path(path), stat.st_mtime_ns, stat.st_size
+    return show_path(path), stat.st_mtime_ns, stat.st_size
 
 
 def _parse_library(path: Path) -> dict[str, Exercise]:
@@ -217,9 +219,7 @@ def _parse_library(path: Path) -> dict[str, Exercise]:
         where = Where(shown, doc.line_of(index), f"exercise {index + 1}")
         exercise = parse_exercise(item, where)
         if exercise.id in exercises:
-            raise where.error(
-                f'"{exercise.id}" is defined twice in this library', field="id"
-            )
+            raise where.error(f'"{exercise.id}" is defined twice in this library', field="id")
         exercises[exercise.id] = exercise
     return exercises
 
@@ -240,8 +240,9 @@ def parse_exercise(node: Any, where: Where, step: str | None = None) -> Exercise
     label = f"{step} ({ex_id})" if step else f"exercise {ex_id}"
     here = Where(where.file, ymap.line, label)
     get = _getter(ymap)
-    if "setup" in ymap:
-        check_setup(get("setup"), here)
+    setup = check_text(get("setup"), here, "setup") if "setup" in ymap else ""
+    if setup:
+        check_setup(Val(setup, where.file, ymap.line_of("setup")), here)
     name = check_text(get("name"), here, "name") if "name" in ymap else _title(ex_id)
     kind = check_choice(get("kind"), here, "kind", KINDS) if "kind" in ymap else "hold"
     sides = check_choice(get("sides"), here, "sides", SIDES) if "sides" in ymap else "none"
@@ -251,13 +252,13 @@ def parse_exercise(node: Any, where: Where, step: str | None = None) -> Exercise
         name=name,
         kind=kind,  # type: ignore[arg-type]
         sides=sides,  # type: ignore[arg-type]
-        setup=check_text(get("setup"), here, "setup") if "setup" in ymap else "",
+        setup=setup,
         caution=check_text(get("caution"), here, "caution") if "caution" in ymap else "",
         equipment=_equipment(ymap, here),
         source=f"{where.file}:{ymap.line}",
         **fields,
     )
-    _check_phases(exercise.phases, exercise.tempo_ms, here, ymap.line_of("phases"))
+    _check_phases(exercise.phases, exercise.tempo_ms, replace(here, line=ymap.line_of("phases")))
     return exercise
 
 
@@ -317,22 +318,19 @@ def _phases(val: Val, here: Where) -> tuple[Phase, ...]:
         if "say" not in phase or "for" not in phase:
             raise spot.error("needs both say and for, like {say: up, for: 1s}", field="phases")
         say = check_text(_val(phase, "say"), spot, "phases.say", allow_empty=False)
-        ms = check_duration(
-            _val(phase, "for"), spot, "phases.for", low=100, high=MAX_TEMPO_MS
-        )
+        ms = check_duration(_val(phase, "for"), spot, "phases.for", low=100, high=MAX_TEMPO_MS)
         phases.append(Phase(say, ms))
     if not phases:
         raise here.at(val).error("must list at least one phase", field="phases")
     return tuple(phases)
 
 
-def _check_phases(phases: tuple[Phase, ...], tempo_ms: int | None, here: Where, line: int) -> None:
+def _check_phases(phases: tuple[Phase, ...], tempo_ms: int | None, here: Where) -> None:
     if phases and tempo_ms is not None and sum(p.ms for p in phases) != tempo_ms:
         total = sum(p.ms for p in phases) / 1000
         raise here.error(
             f"add up to {total:g}s but tempo is {tempo_ms / 1000:g}s; they must be equal",
             field="phases",
-            line=line,
         )
 
 
@@ -382,8 +380,7 @@ def _breathe(val: Val, here: Where) -> Breathe | None:
         in_ms = out_ms = 0
     if not (1000 <= in_ms <= 20_000 and 1000 <= out_ms <= 20_000):
         raise here.at(val).error(
-            "must be inhale-exhale seconds like 4-4 or 5-5 (1 to 20 each), "
-            f"got {show(val.value)}",
+            f"must be inhale-exhale seconds like 4-4 or 5-5 (1 to 20 each), got {show(val.value)}",
             field="breathe",
         )
     return Breathe(in_ms, out_ms)
@@ -416,11 +413,14 @@ def _load_layers(path: Path, chain: tuple[Path, ...] = ()) -> list[_Layer]:
         cycle = " -> ".join(show_path(p) for p in (*chain, path.resolve(), parent))
         raise here.error(f"makes a cycle: {cycle}; a routine cannot extend itself", "extends")
     if not parent.is_file():
-        raise here.error(f"names {show_path(parent)}, which is a folder, not a routine file",
-                         field="extends")
+        raise here.error(
+            f"names {show_path(parent)}, which is a folder, not a routine file", field="extends"
+        )
     if len(chain) >= MAX_EXTENDS:
-        raise here.error(f"chains more than {MAX_EXTENDS} files; at most {MAX_EXTENDS} "
-                         "may extend one another", field="extends")
+        raise here.error(
+            f"chains more than {MAX_EXTENDS} files; at most {MAX_EXTENDS} may extend one another",
+            field="extends",
+        )
     return [*_load_layers(parent, (*chain, path.resolve())), layer]
 
 
@@ -476,8 +476,8 @@ def _text_field(layers: list[_Layer], key: str, *, required: bool = False) -> st
     if found is None:
         if required:
             raise Where(layers[-1].shown, 1).error(
-            f"is missing: a routine needs a {key}, like {key}: Desk Hip Reset", field=key
-        )
+                f"is missing: a routine needs a {key}, like {key}: Desk Hip Reset", field=key
+            )
         return ""
     val, where = found
     return check_text(val, where, key, allow_empty=not required)
@@ -565,8 +565,13 @@ def _remaining(val: Val) -> tuple[int, ...]:
     return tuple(
         sorted(
             (
-                check_duration(Val(item, val.file, val.line), where, "pacing.remaining",
-                               low=1000, high=MAX_WORK_MS)
+                check_duration(
+                    Val(item, val.file, val.line),
+                    where,
+                    "pacing.remaining",
+                    low=1000,
+                    high=MAX_WORK_MS,
+                )
                 for item in items
             ),
             reverse=True,
@@ -580,7 +585,8 @@ def _voice(layers: list[_Layer]) -> VoiceSpec:
     if "engine" in vals:
         val = vals["engine"]
         spec = replace(
-            spec, engine=check_choice(val, Where(val.file, val.line), "voice.engine", ENGINES)  # type: ignore[arg-type]
+            spec,
+            engine=check_choice(val, Where(val.file, val.line), "voice.engine", ENGINES),  # type: ignore[arg-type]
         )
     if "voice" in vals and vals["voice"].value is not None:
         val = vals["voice"]
@@ -655,9 +661,7 @@ def _override_patches(layer: _Layer) -> list[StepPatch]:
         spot = Where(layer.shown, node.line_of(key), f"override {show(key)[1:-1]}")
         fields = _expect_map(node[key], spot, None, "step fields like {hold: 45s}")
         check_keys(fields, STEP_FIELDS, spot, fields.line_of)
-        patches.append(
-            StepPatch(str(key), tuple((f, _val(fields, f)) for f in fields), spot)
-        )
+        patches.append(StepPatch(str(key), tuple((f, _val(fields, f)) for f in fields), spot))
     return patches
 
 
@@ -666,8 +670,29 @@ def _apply_patch(
 ) -> None:
     """Write the patch's fields into every step it names."""
     targets = _patch_targets(raw_steps, patch, exercises)
+    fields = {name: _patch_val(v, patch) for name, v in patch.fields}
     for index in targets:
-        raw_steps[index].update(dict(patch.fields))
+        raw_steps[index].update(fields)
+
+
+def _patch_val(val: Val, patch: StepPatch) -> Val:
+    """A patch value ready for the step; one without a line (``--set``) is named by the option
+    as typed (``--set "2.hold=fast"``), so its messages say which option to fix."""
+    file = patch.origin.what or val.file if val.line == 0 else val.file
+    return Val(_lined(val.value, file, val.line), file, val.line)
+
+
+def _lined(node: Any, file: str, line: int) -> Any:
+    """Plain dicts and lists (a ``--set`` value parsed elsewhere) as ``YMap``/``YList``."""
+    if isinstance(node, YMap | YList) or not isinstance(node, dict | list):
+        return node
+    if isinstance(node, list):
+        items = YList(_lined(item, file, line) for item in node)
+        items.line, items.item_lines = line, [line] * len(items)
+        return _tag(items, file)
+    ymap = YMap({str(k): _lined(v, file, line) for k, v in node.items()})
+    ymap.line, ymap.key_lines = line, dict.fromkeys(ymap, line)
+    return _tag(ymap, file)
 
 
 def _patch_targets(
@@ -753,9 +778,7 @@ def _rest_step(number: int, raw: dict[str, Val], where: Where) -> Step:
     return Step(number=number, exercise=None, line=where.line, rest_ms=rest, say=say)
 
 
-def _step_exercise(
-    val: Val, exercises: dict[str, Exercise], where: Where, number: int
-) -> Exercise:
+def _step_exercise(val: Val, exercises: dict[str, Exercise], where: Where, number: int) -> Exercise:
     if isinstance(val.value, dict):
         inline = Where(val.file, val.line, _step_label(number, {"exercise": val.value}))
         return parse_exercise(val.value, inline, step=f"step {number}")
@@ -830,8 +853,9 @@ def _opt_dur(raw: dict[str, Val], key: str, where: Where, default: int) -> int:
 
 def _check_work(step: Step, raw: dict[str, Val], where: Where) -> None:
     """The merged step has what its kind needs, and its work time is sane."""
-    def line(key: str) -> int:
-        return raw[key].line if key in raw else where.line
+
+    def spot(key: str) -> Where:
+        return where.at(raw[key]) if key in raw else where
 
     if step.kind in ("hold", "flow") and not step.hold_ms:
         raise where.error(
@@ -846,11 +870,11 @@ def _check_work(step: Step, raw: dict[str, Val], where: Where) -> None:
                 field="tempo",
             )
     if step.phases and step.tempo_ms:
-        _check_phases(step.phases, step.tempo_ms, where, line("phases"))
+        _check_phases(step.phases, step.tempo_ms, spot("phases" if "phases" in raw else "tempo"))
     if step.work_ms > MAX_WORK_MS:
-        raise where.error(
+        key = "reps" if step.kind == "reps" else "hold"
+        raise spot(key).error(
             f"makes one work interval {step.work_ms / 60000:.1f} minutes long; "
             f"at most {MAX_WORK_MS // 60000} minutes are allowed",
-            field="reps" if step.kind == "reps" else "hold",
-            line=line("reps" if step.kind == "reps" else "hold"),
+            field=key,
         )

@@ -76,22 +76,27 @@ class _Loader(yaml.SafeLoader):
 
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> YMap:
+    """A ``YMap``; keys merged in with ``<<: *anchor`` may be overridden, own keys not."""
     result = YMap()
     result.line = _line(node)
     result.key_lines = {}
+    own = {id(key) for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge"}
     loader.flatten_mapping(node)
+    written: set[str] = set()
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
         line = _line(key_node)
         if not isinstance(key, str):
             key = str(key)
-        if key in result:
-            raise InputError(
-                f"appears twice in one mapping (first on line {result.key_lines[key]}); "
-                "a field may be given only once",
-                line=line,
-                field=f'"{key}"',
-            )
+        if id(key_node) in own:
+            if key in written:
+                raise InputError(
+                    f"appears twice in one mapping (first on line {result.key_lines[key]}); "
+                    "a field may be given only once",
+                    line=line,
+                    field=f'"{key}"',
+                )
+            written.add(key)
         result[key] = loader.construct_object(value_node, deep=True)
         result.key_lines[key] = line
     return result
@@ -179,7 +184,10 @@ def _read_bytes(path: Path, shown: str) -> bytes:
 
 def parse_yaml(text: str, shown: str) -> Any:
     """Parse YAML text; syntax errors become ``InputError`` with the line."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, shown) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -190,12 +198,25 @@ def parse_yaml(text: str, shown: str) -> Any:
         raise exc.located(file=shown) from None
     except yaml.MarkedYAMLError as exc:
         raise syntax_error(exc, shown) from None
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, shown) from None
     except yaml.YAMLError as exc:
         raise InputError(f"YAML error: {exc}", file=shown) from None
     except RecursionError:
         raise LimitError(f"nests too deeply; at most {MAX_DEPTH} levels", file=shown) from None
     finally:
         loader.dispose()
+
+
+def _reader_error(exc: yaml.reader.ReaderError, text: str, shown: str) -> InputError:
+    """A character YAML does not allow (NUL, other control characters)."""
+    line = text.count("\n", 0, exc.position) + 1
+    return InputError(
+        f"contains the control character U+{exc.character:04X}, which YAML does not "
+        "allow; remove it or save the file as plain text",
+        file=shown,
+        line=line,
+    )
 
 
 def syntax_error(exc: yaml.MarkedYAMLError, shown: str) -> InputError:

@@ -6,13 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..durations import clock
 from ..errors import RoutinecastError
 from ..loader import is_library_file
 from ..pipeline import DEFAULT_LOUDNESS, BuildOptions, BuildResult, build
-from .common import err, out, user_errors
+from .common import err, one_line, out, user_errors
 from .overrides import OverrideOptions, apply_overrides
 
 
@@ -99,7 +100,7 @@ def _show(result: BuildResult) -> None:
     )
     out.print(f"      {result.timeline_path}\n      {result.vtt}")
     for warning in tl.warnings:
-        err.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
 
 
 def _build_many(files: list[Path], base: BuildOptions, overrides: OverrideOptions) -> None:
@@ -111,12 +112,12 @@ def _build_many(files: list[Path], base: BuildOptions, overrides: OverrideOption
         except RoutinecastError as exc:
             failed.append((path, exc))
             worst = max(worst, exc.exit_code)
-            err.print(f"[bold red]failed:[/] {exc}", soft_wrap=True)
+            err.print(f"[bold red]failed:[/] {escape(one_line(str(exc)))}")
         except KeyboardInterrupt:
             err.print("interrupted: nothing more was written")
             raise typer.Exit(1) from None
     out.print(f"built {len(files) - len(failed)} of {len(files)} routines")
     if failed:
         for path, exc in failed:
-            err.print(f"  {path}: {exc}", soft_wrap=True)
+            err.print(f"  {escape(str(path))}: {escape(one_line(str(exc)))}")
         raise typer.Exit(worst)

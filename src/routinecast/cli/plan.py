@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..durations import clock, format_duration
@@ -77,4 +78,4 @@ def _summary(timeline: Timeline) -> None:
         out.print(f"{len(timeline.estimated)} of the spoken lines are not synthesised yet; "
                   "their lengths are estimated, so the built file may differ slightly")
     for warning in timeline.warnings:
-        err.print(f"[yellow]warning:[/] {warning}", soft_wrap=True)
+        err.print(f"[yellow]warning:[/] {escape(warning)}")

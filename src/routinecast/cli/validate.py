@@ -6,13 +6,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from ..compiler import compile_timeline
 from ..errors import RoutinecastError
 from ..loader import load_library, load_routine, read_document
 from ..pipeline import check_length
 from ..script import build_script, spoken_texts
-from .common import err, out
+from .common import err, one_line, out
 
 
 def register(app: typer.Typer) -> None:
@@ -39,9 +40,9 @@ def validate_command(
     worst = 0
     for path in files:
         try:
-            out.print(f"ok   {path}: {check_file(path)}")
+            out.print(f"ok   {escape(str(path))}: {check_file(path)}")
         except RoutinecastError as exc:
-            err.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+            err.print(f"[bold red]error:[/] {escape(one_line(str(exc)))}")
             worst = max(worst, exc.exit_code)
     if worst:
         raise typer.Exit(worst)
