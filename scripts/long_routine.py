@@ -2,6 +2,7 @@
 
     python scripts/long_routine.py /tmp/long.yaml 2
     python scripts/long_routine.py /tmp/long.yaml 2 --measure --output /tmp/out
+    python scripts/long_routine.py /tmp/long.yaml 2 --measure --music bed.mp3
 
 The routine repeats the shipped library's exercises in order with varied holds, reps,
 sets and rests, and as many steps as ``routinecast plan`` says make HOURS hours.
@@ -143,13 +144,16 @@ def main() -> None:
     parser.add_argument("hours", type=float)
     parser.add_argument("--measure", action="store_true", help="build it and report memory")
     parser.add_argument("--output", type=Path, default=Path("output"))
-    parser.add_argument("build_args", nargs="*", help="more `routinecast build` options")
+    parser.add_argument("--music", type=Path, help="build with this music bed")
+    parser.add_argument("--engine", help="build with this speech engine")
     args = parser.parse_args()
+    extra = [*(["--music", str(args.music)] if args.music else []),
+             *(["--engine", args.engine] if args.engine else [])]
     path: Path = args.name if args.name.suffix else args.name.with_suffix(".yaml")
     length = generate(path, args.hours)
     print(f"wrote {path}: planned {length / 3_600_000:.2f} h")
     if args.measure:
-        for key, value in measure(path, args.output, args.build_args).items():
+        for key, value in measure(path, args.output, extra).items():
             print(f"{key}: {value:.1f}")
 
 

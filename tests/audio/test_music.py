@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import wave
 from pathlib import Path
@@ -207,7 +208,7 @@ def _speech_and_between(x: Samples, doc: dict[str, Any]) -> tuple[Samples, Sampl
     speech = [_span(x, e["start_ms"], e["end_ms"]) for e in events if e["kind"] == "speech"]
     between = [
         _span(x, a["end_ms"] + 400, b["start_ms"] - 400)
-        for a, b in zip(events, events[1:], strict=False)
+        for a, b in itertools.pairwise(events)
         if b["start_ms"] - a["end_ms"] >= 1200
     ]
     assert len(between) >= 5

@@ -2,28 +2,32 @@
 
 Every event starts at sample ``start_ms * rate // 1000`` (absolute, so nothing drifts).
 Events never overlap (the compiler guarantees it), so each chunk only sums the few
-events that touch it. ``master_gain_db`` finds the one gain that brings the whole
-file to the loudness target, measured (BS.1770, pyloudnorm) on the events with long
-silences shortened, which leaves the gated measurement unchanged.
+events that touch it, found from a pointer that only moves forward: time is linear
+in the routine's length. ``master_gain_db`` finds the one gain that brings the whole
+file to the loudness target, measured (BS.1770) on every event in order with long
+silences shortened, which leaves the gated measurement unchanged. The measurement
+streams: ``LoudnessMeter`` K-weights piece by piece and keeps only one sum of squares
+per 100 ms, so a six-hour routine measures in a few MB. (Joining the pieces into one
+array for pyloudnorm cost about 26 bytes per measured sample, and a two-hour build
+peaked at 820 MB even with the measurement sampled down to 12 minutes of events.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 import numpy.typing as npt
 
 from ..timeline import Event, Timeline
-from .level import integrated_lufs, true_peak_dbtp
+from .level import true_peak_dbtp
 from .tones import render_tone
 
 Samples = npt.NDArray[np.float32]
 CHUNK_MS = 10_000
 MEASURE_GAP_MS = 1000
 """Silences longer than this are shortened to it when measuring loudness."""
-MEASURE_MAX_MS = 12 * 60_000
-"""At most this much audio is measured; longer routines are sampled evenly."""
 
 
 def sample_at(ms: int, rate: int) -> int:
@@ -58,10 +62,11 @@ def render(
         buf = np.zeros(b - a, dtype=np.float32)
         while first < len(placed) and placed[first][0] + _len(placed[first][1], clips, rate) <= a:
             first += 1
-        for pos, event in placed[first:]:
-            if pos >= b:
-                break
+        index = first
+        while index < len(placed) and placed[index][0] < b:
+            pos, event = placed[index]
             _add(buf, a, pos, event_audio(event, clips, rate))
+            index += 1
         buf *= gain
         if bed is not None:
             buf += bed(a, b - a)
@@ -81,31 +86,103 @@ def _add(buf: Samples, a: int, pos: int, audio: Samples) -> None:
 
 def to_int16(buf: Samples) -> npt.NDArray[np.int16]:
     """Float [-1, 1] -> int16 with rounding (values are already within range)."""
-    return np.clip(np.rint(buf * 32767.0), -32768, 32767).astype(np.int16)
+    out: npt.NDArray[np.int16] = np.clip(np.rint(buf * 32767.0), -32768, 32767).astype(np.int16)
+    return out
 
 
-def measurement_signal(timeline: Timeline, clips: Mapping[str, Samples]) -> Samples:
-    """The events in order with silences capped at ``MEASURE_GAP_MS``, sampled if long."""
+def measurement_pieces(timeline: Timeline, clips: Mapping[str, Samples]) -> Iterator[Samples]:
+    """The events in order, each followed by its silence capped at ``MEASURE_GAP_MS``."""
     rate = timeline.sample_rate
-    events = list(timeline.events)
-    total_ms = sum(e.end_ms - e.start_ms for e in events)
-    stride = max(1, -(-total_ms // MEASURE_MAX_MS))
-    pieces: list[Samples] = []
-    for index in range(0, len(events), stride):
-        event = events[index]
+    events = timeline.events
+    for index, event in enumerate(events):
         following = events[index + 1] if index + 1 < len(events) else None
         gap = (following.start_ms - event.end_ms) if following else MEASURE_GAP_MS
-        pieces.append(event_audio(event, clips, rate))
-        pieces.append(np.zeros(sample_at(min(max(gap, 0), MEASURE_GAP_MS), rate), np.float32))
-    return np.concatenate(pieces) if pieces else np.zeros(rate, np.float32)
+        yield event_audio(event, clips, rate)
+        yield np.zeros(sample_at(min(max(gap, 0), MEASURE_GAP_MS), rate), np.float32)
+
+
+class LoudnessMeter:
+    """BS.1770-4 integrated loudness of a mono signal fed in pieces, in O(length / 100 ms).
+
+    The same K-weighting filters (pyloudnorm's ``IIRfilter``), 400 ms blocks every
+    100 ms and gates (-70 LUFS absolute, -10 LU relative) as ``level.integrated_lufs``,
+    which it matches to within 0.001 LU; a signal under 400 ms is padded with silence.
+    """
+
+    def __init__(self, rate: int) -> None:
+        from pyloudnorm.iirfilter import IIRfilter
+
+        self.rate = rate
+        self.hop = rate // 10
+        shelf = IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, rate, "high_shelf")
+        high_pass = IIRfilter(0.0, 0.5, 38.0, rate, "high_pass")
+        self.sos = np.array([np.concatenate([f.b, f.a]) for f in (shelf, high_pass)])
+        self.scale = shelf.passband_gain * high_pass.passband_gain
+        self.state = np.zeros((2, 2))
+        self.segments: list[float] = []
+        self.partial = 0.0
+        self.filled = 0
+        self.count = 0
+
+    def feed(self, samples: Samples) -> None:
+        """Add the next piece of the signal."""
+        from scipy.signal import sosfilt
+
+        y, self.state = sosfilt(self.sos, np.asarray(samples, np.float64), zi=self.state)
+        self.count += len(y)
+        self._accumulate(np.square(self.scale * y))
+
+    def _accumulate(self, power: npt.NDArray[np.float64]) -> None:
+        """Sum squares into 100 ms segments."""
+        take = min(len(power), self.hop - self.filled)
+        self.partial += float(np.sum(power[:take]))
+        self.filled += take
+        rest = power[take:]
+        if self.filled < self.hop:
+            return
+        self.segments.append(self.partial)
+        whole = len(rest) // self.hop * self.hop
+        self.segments.extend(rest[:whole].reshape(-1, self.hop).sum(axis=1).tolist())
+        self.partial, self.filled = float(np.sum(rest[whole:])), len(rest) - whole
+
+    def lufs(self) -> float:
+        """The integrated loudness so far; ``-inf`` for silence."""
+        block = 4 * self.hop
+        if self.count < block:
+            self.feed(np.zeros(block - self.count, np.float32))
+        blocks = round((self.count / self.rate - 0.4) / 0.1) + 1
+        segments = np.array([*self.segments, self.partial, 0.0, 0.0, 0.0])
+        z = np.convolve(segments, np.ones(4), mode="valid")[:blocks] / block
+        return _gated_lufs(z)
+
+
+def _gated_lufs(z: npt.NDArray[np.float64]) -> float:
+    """BS.1770 gating of block mean squares ``z``."""
+    with np.errstate(divide="ignore"):
+        loudness = -0.691 + 10 * np.log10(z)
+    above = z[loudness >= -70.0]
+    if above.size == 0:
+        return -math.inf
+    relative = -0.691 + 10 * math.log10(float(np.mean(above))) - 10.0
+    gated = z[(loudness > relative) & (loudness > -70.0)]
+    if gated.size == 0:
+        return -math.inf
+    return -0.691 + 10 * math.log10(float(np.mean(gated)))
+
+
+def streamed_lufs(pieces: Iterable[Samples], rate: int) -> float:
+    """Integrated loudness of ``pieces`` played end to end, without joining them."""
+    meter = LoudnessMeter(rate)
+    for piece in pieces:
+        meter.feed(piece)
+    return meter.lufs()
 
 
 def master_gain_db(
     timeline: Timeline, clips: Mapping[str, Samples], target_lufs: float, ceiling_dbtp: float
 ) -> float:
     """The gain that lands the file on ``target_lufs`` without passing ``ceiling_dbtp``."""
-    signal = measurement_signal(timeline, clips)
-    loudness = integrated_lufs(signal, timeline.sample_rate)
+    loudness = streamed_lufs(measurement_pieces(timeline, clips), timeline.sample_rate)
     if not np.isfinite(loudness):
         return 0.0
     gain = target_lufs - loudness
