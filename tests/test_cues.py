@@ -229,12 +229,6 @@ def test_plan_text() -> None:
     assert plan_text(flow) == "1 minute of steady movement"
 
 
-@pytest.mark.xfail(
-    raises=ValueError,
-    strict=True,
-    reason="script.py keeps a timed line whose template renders empty; "
-    "timeline.Event then refuses it ('a speech event needs text')",
-)
 def test_a_template_that_renders_empty_silences_its_cue(tmp_path: Path) -> None:
     path = tmp_path / "r.yaml"
     path.write_text(

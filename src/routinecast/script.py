@@ -7,8 +7,9 @@ lengths are known; ``synth`` reads ``spoken_texts`` to know what to synthesise.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .cues import CueBook, plan_text
 from .model import Breathe, Exercise, Routine, Side, Step, other_side
@@ -53,6 +54,7 @@ class Gap:
 
     ``planned_ms`` None means "as long as its words" (intro, outro). ``countdown``
     ticks precede the next start tone. ``chapter`` starts a chapter with that title.
+    ``label`` names the step and ``what`` the gap in messages ("the rest before set 2").
     """
 
     kind: BlockKind
@@ -62,6 +64,7 @@ class Gap:
     countdown: int = 0
     step: Step | None = None
     chapter: str | None = None
+    what: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,9 @@ def _items(routine: Routine, book: CueBook) -> Iterator[Item]:
     yield Gap(
         "outro",
         None,
-        _lines(("finish", book.line("finish")), ("outro", book.line("outro") if routine.outro else "")),
+        _lines(
+            ("finish", book.line("finish")), ("outro", book.line("outro") if routine.outro else "")
+        ),
         "the outro",
     )
 
@@ -142,7 +147,10 @@ def _announce_gap(
     lines = _lines(
         ("announce", book.line("announce", first=first, plan=plan_text(step), **ctx)),
         ("say", step.say),
-        ("setup", book.setup(exercise, side or (step.first if step.sides == "alternate" else None))),
+        (
+            "setup",
+            book.setup(exercise, side or (step.first if step.sides == "alternate" else None)),
+        ),
         ("caution", book.line("caution", text=exercise.caution) if exercise.caution else ""),
         ("start", book.line("start", **ctx)),
     )
@@ -157,30 +165,78 @@ def _step_items(step: Step, exercise: Exercise, book: CueBook, routine: Routine)
     for set_no in range(1, step.sets + 1):
         for turn, side in enumerate(step.side_order):
             if turn:
-                line = book.line("switch", side=side, other=other_side(side) if side else "",
-                                 step=step, exercise=exercise)
-                yield Gap("switch", step.switch_ms, _lines(("switch", line)), step.label,
-                          countdown, step)
+                yield _switch_gap(step, exercise, side, set_no, book, countdown)
             timed = tuple(_timed(step, exercise, side, set_no, book, routine))
             work_countdown = 0 if step.kind == "reps" else countdown
             yield Work(step.work_ms, step, side, set_no, timed, work_countdown)
         if set_no < step.sets:
-            ctx = {"step": step, "exercise": exercise, "set": set_no + 1, "sets": step.sets,
-                   "next": exercise, "rest": step.rest_ms}
-            lines = _lines(("rest", book.line("rest", **ctx)), ("set", book.line("set", **ctx)))
-            yield Gap("rest", step.rest_ms, lines, step.label, countdown, step)
+            yield _set_rest_gap(step, exercise, set_no + 1, book, countdown)
+
+
+def _switch_gap(
+    step: Step, exercise: Exercise, side: Side | None, set_no: int, book: CueBook, countdown: int
+) -> Gap:
+    line = book.line(
+        "switch", side=side, other=other_side(side) if side else "", step=step, exercise=exercise
+    )
+    what = f"the switch to the {side} side" + (f" in set {set_no}" if step.sets > 1 else "")
+    return Gap(
+        "switch", step.switch_ms, _lines(("switch", line)), step.label, countdown, step, what=what
+    )
+
+
+def _set_rest_gap(
+    step: Step, exercise: Exercise, next_set: int, book: CueBook, countdown: int
+) -> Gap:
+    """The rest before ``next_set``; a rest of 0 s is not announced, only the next set."""
+    ctx = {
+        "step": step,
+        "exercise": exercise,
+        "set": next_set,
+        "sets": step.sets,
+        "next": exercise,
+        "rest": step.rest_ms,
+    }
+    rest = book.line("rest", **ctx) if step.rest_ms else ""
+    lines = _lines(("rest", rest), ("set", book.line("set", **ctx)))
+    return Gap(
+        "rest",
+        step.rest_ms,
+        lines,
+        step.label,
+        countdown,
+        step,
+        what=f"the rest before set {next_set}",
+    )
 
 
 def _timed(
-    step: Step, exercise: Exercise, side: Side | None, set_no: int, book: CueBook,
+    step: Step,
+    exercise: Exercise,
+    side: Side | None,
+    set_no: int,
+    book: CueBook,
     routine: Routine,
 ) -> Iterator[Timed]:
+    """Every sound wanted inside one work interval.
+
+    A line whose template renders empty is silent: it is left out, and its fallback
+    tone (the breath tone for "Breathe in.") plays in its place.
+    """
     ctx = {"step": step, "exercise": exercise, "side": side, "set": set_no, "sets": step.sets}
-    yield from _rhythm(step, book, ctx)
-    yield from _form_cues(step, book)
-    yield from _auto_cues(step, book, routine, ctx)
-    if step.breathe and not step.phases and step.kind != "reps":
-        yield from _breaths(step.breathe, step.work_ms, book)
+    wanted = itertools.chain(
+        _rhythm(step, book, ctx),
+        _form_cues(step, book),
+        _auto_cues(step, book, routine, ctx),
+        _breaths(step.breathe, step.work_ms, book)
+        if step.breathe and not step.phases and step.kind != "reps"
+        else (),
+    )
+    for timed in wanted:
+        if timed.line is None or timed.line.text:
+            yield timed
+        elif timed.fallback_tone is not None:
+            yield replace(timed, line=None, tone=timed.fallback_tone, fallback_tone=None)
 
 
 def _rhythm(step: Step, book: CueBook, ctx: dict[str, object]) -> Iterator[Timed]:
@@ -189,17 +245,26 @@ def _rhythm(step: Step, book: CueBook, ctx: dict[str, object]) -> Iterator[Timed
         total = step.reps * (2 if step.sides == "alternate" else 1)
         for index in range(total):
             at = index * step.tempo_ms
-            side = ctx["side"]
-            rep = index + 1
-            if step.sides == "alternate":
-                side = step.first if index % 2 == 0 else other_side(step.first)
-                rep = index // 2 + 1
-            count = book.line("rep", **{**ctx, "side": side, "rep": rep, "reps": step.reps})
+            count = _count(step, book, ctx, index)
             yield Timed(at, PRIORITY_RHYTHM, RHYTHM_SLACK_MS, Line("rep", count))
             yield from _phase_words(step, at, skip_first=True)
     elif step.kind == "flow" and step.phases and step.tempo_ms:
         for at in range(0, step.work_ms - step.tempo_ms + 1, step.tempo_ms):
             yield from _phase_words(step, at, skip_first=False)
+
+
+def _count(step: Step, book: CueBook, ctx: dict[str, object], index: int) -> str:
+    """The count of rep ``index``: "3"; with ``sides: alternate`` "Right 2" (sides take turns).
+
+    Only alternate counts name the side: a ``sides: each`` set works one side throughout,
+    already named by its "Right side." or switch line.
+    """
+    side: Side | None = None
+    rep = index + 1
+    if step.sides == "alternate":
+        side = step.first if index % 2 == 0 else other_side(step.first)
+        rep = index // 2 + 1
+    return book.line("rep", **{**ctx, "side": side, "rep": rep, "reps": step.reps})
 
 
 def _phase_words(step: Step, at: int, *, skip_first: bool) -> Iterator[Timed]:
@@ -239,10 +304,19 @@ def _breaths(breathe: Breathe, work_ms: int, book: CueBook) -> Iterator[Timed]:
     at, number = 1000, 0
     while at + cycle <= work_ms:
         if number < BREATHS_SPOKEN:
-            yield Timed(at, PRIORITY_BREATH, 300, Line("breathe_in", book.line("breathe_in")),
-                        fallback_tone="breath")
-            yield Timed(at + breathe.in_ms, PRIORITY_BREATH, 300,
-                        Line("breathe_out", book.line("breathe_out")))
+            yield Timed(
+                at,
+                PRIORITY_BREATH,
+                300,
+                Line("breathe_in", book.line("breathe_in")),
+                fallback_tone="breath",
+            )
+            yield Timed(
+                at + breathe.in_ms,
+                PRIORITY_BREATH,
+                300,
+                Line("breathe_out", book.line("breathe_out")),
+            )
         else:
             yield Timed(at, PRIORITY_BREATH, 200, tone="breath")
         at += cycle

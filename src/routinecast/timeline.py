@@ -15,8 +15,12 @@ EventKind = Literal["speech", "tone"]
 BlockKind = Literal["intro", "transition", "prepare", "work", "rest", "switch", "outro"]
 
 
+def _is_ms(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _check_span(what: str, start_ms: int, end_ms: int) -> None:
-    if not (isinstance(start_ms, int) and isinstance(end_ms, int)):
+    if not (_is_ms(start_ms) and _is_ms(end_ms)):
         raise TypeError(f"{what}: times must be integer milliseconds")
     if start_ms < 0 or end_ms < start_ms:
         raise ValueError(f"{what}: bad span {start_ms}..{end_ms} ms")
@@ -121,6 +125,10 @@ class Timeline:
     """Texts whose length was estimated, not measured (``plan`` only)."""
 
     def __post_init__(self) -> None:
+        if not _is_ms(self.duration_ms) or self.duration_ms < 0:
+            raise ValueError(
+                f"duration_ms must be integer milliseconds >= 0, not {self.duration_ms!r}"
+            )
         if self.blocks and self.blocks[-1].end_ms != self.duration_ms:
             raise ValueError("blocks must end at duration_ms")
 
