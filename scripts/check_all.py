@@ -46,7 +46,8 @@ def check(routine: Path, engine: str, out: Path) -> str:
         found.append(f"ffmpeg said: {said[:200]}")
     tags, chapters = read_tags(result.mp3)
     length = MP3(result.mp3).info.length * 1000
-    if not tags.title or len(chapters) != len(doc["chapters"]) or abs(length - doc["duration_ms"]) > 60:
+    read_back = len(chapters) == len(doc["chapters"]) and abs(length - doc["duration_ms"]) <= 60
+    if not tags.title or not read_back:
         found.append("tags/chapters/length not read back by mutagen")
     if not vtt_ok(result.vtt):
         found.append("vtt does not parse")

@@ -163,13 +163,14 @@ def test_every_template_is_documented_with_its_text() -> None:
     missing = [name for name in builtin_templates() if f"`{name}`" not in text]
     assert not missing, f"cue templates missing from docs/routine-format.md: {missing}"
     stale = [
-        name for name, source in builtin_templates().items()
-        if f'{name}: "{source}"' not in text
+        name for name, source in builtin_templates().items() if f'{name}: "{source}"' not in text
     ]
     assert not stale, f"built-in text of these templates differs in the guide: {stale}"
 
 
 def test_builtin_lexicon_is_listed() -> None:
     text = doc_text()
-    missing = [f"{word}: {said}" for word, said in builtin_lexicon() if f"{word}: {said}" not in text]
+    missing = [
+        f"{word}: {said}" for word, said in builtin_lexicon() if f"{word}: {said}" not in text
+    ]
     assert not missing, f"built-in lexicon entries missing from the guide: {missing}"

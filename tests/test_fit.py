@@ -19,7 +19,7 @@ def test_lands_within_half_a_second() -> None:
 
 
 def test_refuses_what_cannot_be_reached() -> None:
-    with pytest.raises(InputError, match="cannot reach 2:00.0") as info:
+    with pytest.raises(InputError, match=r"cannot reach 2:00\.0") as info:
         solve_scale(120_000, linear(200_000, 540_000))  # type: ignore[arg-type]
     assert "--fit" in str(info.value)
     with pytest.raises(InputError, match="longest"):

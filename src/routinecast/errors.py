@@ -23,8 +23,8 @@ class RoutinecastError(Exception):
 class InputError(RoutinecastError):
     """A file or option a user wrote is wrong; the message says where and what is allowed.
 
-    ``str(err)`` reads ``file:line: where: field message``, e.g.
-    ``routines/x.yaml:14: step 3 (glute-bridge-march): tempo must be a duration like 3s, got "fast"``.
+    ``str(err)`` reads ``file:line: where: field message``, e.g. ``routines/x.yaml:14:
+    step 3 (glute-bridge-march): tempo must be a duration like 3s, got "fast"``.
     """
 
     exit_code = 2

@@ -30,6 +30,7 @@ from .timeline import Timeline
 SUFFIXES = (".mp3", ".timeline.json", ".vtt")
 COMMIT_ORDER = (".timeline.json", ".vtt", ".mp3")
 """MP3 last: it is what players and watchers pick up."""
+UNCHANGED = "older outputs are unchanged"
 TEMP_MARK = ".tmp-"
 BACKUP_MARK = ".old-"
 _NO_FSYNC = {errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP}
@@ -56,7 +57,7 @@ def vtt_text(text: str) -> str:
 
 def timeline_vtt(timeline: Timeline) -> str:
     """WebVTT captions of every spoken line."""
-    lines = ["WEBVTT", f"NOTE {vtt_text(timeline.title)}", ""]
+    lines = ["WEBVTT", "", f"NOTE {vtt_text(timeline.title)}", ""]
     for number, event in enumerate(timeline.speech, start=1):
         text = vtt_text(event.text or "")
         lines += [str(number), f"{vtt_time(event.start_ms)} --> {vtt_time(event.end_ms)}", text, ""]
@@ -196,7 +197,7 @@ class OutputSet:
             _remove(path)
 
     def _error(self, what: str, exc: OSError) -> OutputError:
-        return OutputError(f"{what}: {exc.strerror or exc}; older outputs are unchanged")
+        return OutputError(f"{what}: {exc.strerror or exc}; {UNCHANGED}")
 
     def discard(self) -> None:
         """Remove any temporaries (and backups) left."""

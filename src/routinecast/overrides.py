@@ -1,4 +1,4 @@
-"""Build-time changes without editing files: ``--set``, ``--hold``, ``--rest``, ``--scale``, ``--fit``.
+"""Build-time changes without editing files: --set, --hold, --rest, --scale and --fit.
 
 ``parse_overrides`` checks the command-line strings (errors name the option and say
 what is allowed). ``--set`` becomes a ``StepPatch`` that the loader applies exactly

@@ -28,10 +28,11 @@ from .cache import ClipCache
 from .compiler import compile_timeline
 from .durations import format_duration
 from .errors import LimitError, OutputError
+from .fit import fit_routine
 from .lexicon import Lexicon
 from .loader import load_routine, show_path
 from .model import Routine
-from .outputs import OutputSet, timeline_json, timeline_vtt
+from .outputs import UNCHANGED, OutputSet, timeline_json, timeline_vtt
 from .overrides import Overrides, adjust
 from .script import build_script, spoken_texts
 from .synth import EngineSpec, Progress, Synthesizer, clip_ms
@@ -97,6 +98,30 @@ def load(path: Path, options: BuildOptions) -> Routine:
     return adjust(routine, options.overrides)
 
 
+FIT_ROUNDS = 3
+"""--fit re-solves with measured lengths at most this often (new words, new lengths)."""
+
+
+def fitted(path: Path, options: BuildOptions, synth: Synthesizer,
+           known: Mapping[str, int] | None = None) -> Routine:
+    """The routine scaled to ``--fit``, using ``known`` lengths, else cached or estimated."""
+    base = load_routine(path, options.overrides.patches)
+    memo: dict[str, int] = dict(known or {})
+
+    def lengths_of(texts: list[str]) -> dict[str, int]:
+        missing = [t for t in texts if t not in memo]
+        if missing:
+            memo.update(synth.lengths_ms(missing)[0])
+        return {t: memo[t] for t in texts}
+
+    return fit_routine(base, options.overrides, lengths_of)
+
+
+def _off_target(options: BuildOptions, timeline: Timeline) -> bool:
+    fit = options.overrides.fit_ms
+    return fit is not None and abs(timeline.duration_ms - fit) > 1000
+
+
 def engine_spec(routine: Routine, options: BuildOptions) -> EngineSpec:
     """Command-line choices win over the routine's ``voice:``."""
     name = resolve_name(options.engine or routine.voice.engine)
@@ -124,6 +149,8 @@ def plan(path: Path, options: BuildOptions = BuildOptions()) -> Timeline:
     """The timeline without synthesising: lengths from the cache, else estimated."""
     routine = load(path, options)
     synth = synthesizer(routine, options)
+    if options.overrides.fit_ms is not None:
+        routine = fitted(path, options, synth)
     lengths, estimated = synth.lengths_ms(spoken_texts(build_script(routine)))
     timeline = compile_timeline(routine, lengths, voice_info(synth.spec, synth.engine))
     check_length(path, timeline.duration_ms)
@@ -171,11 +198,13 @@ def build(
     clock = _Clock()
     with clock.stage("load"):
         routine = load(path, options)
+        synth = synthesizer(routine, options, engine)
+        if options.overrides.fit_ms is not None:
+            routine = fitted(path, options, synth)
         texts = spoken_texts(build_script(routine))
         check_length(path, _shortest(routine, texts), at_least=True)
         outputs = OutputSet(options.output_dir, path.stem if path.suffix else path.name)
         outputs.precheck()
-        synth = synthesizer(routine, options, engine)
     _say(on_stage, "speech")
     with clock.stage("synth"):
         clips = synth.clips(texts, progress)
@@ -183,7 +212,16 @@ def build(
         lengths = {text: clip_ms(clip) for text, clip in clips.items()}
         timeline = compile_timeline(routine, lengths, voice_info(synth.spec, synth.engine),
                                     SAMPLE_RATE)
-        check_length(path, timeline.duration_ms)
+    for _ in range(FIT_ROUNDS):
+        if not _off_target(options, timeline):
+            break
+        routine = fitted(path, options, synth, lengths)
+        with clock.stage("synth"):
+            clips.update(synth.clips(spoken_texts(build_script(routine)), progress))
+        lengths = {text: clip_ms(clip) for text, clip in clips.items()}
+        timeline = compile_timeline(routine, lengths, voice_info(synth.spec, synth.engine),
+                                    SAMPLE_RATE)
+    check_length(path, timeline.duration_ms)
     with clock.stage("master"):
         gain = master_gain_db(timeline, clips, options.loudness + CODEC_LOUDNESS_LOSS_LU,
                               TRUE_PEAK_CEILING)
@@ -229,6 +267,8 @@ def _final_names(outputs: OutputSet) -> Iterator[None]:
         message = str(exc)
         for suffix, temp in outputs.temp.items():
             message = message.replace(str(temp), str(outputs.final[suffix]))
+        if UNCHANGED not in message:
+            message += f"; {UNCHANGED}"
         raise OutputError(_with_signal_name(message)) from None
 
 

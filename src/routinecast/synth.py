@@ -15,8 +15,9 @@ Failure rules:
   an ``EngineError`` saying a speech worker died; the other workers are stopped.
 * Ctrl-C is the parent's business. Workers are started with SIGINT blocked (so a
   Ctrl-C while they boot cannot print a traceback from inside the interpreter's
-  startup) and ignore it from then on; the parent gets ``KeyboardInterrupt``,
-  cancels the queued texts and waits for the running ones before re-raising.
+  startup) and ignore it from then on; the parent gets ``KeyboardInterrupt``
+  (held until the pool is set up), cancels the queued texts and waits for the
+  running ones before re-raising.
 """
 
 from __future__ import annotations
@@ -173,22 +174,34 @@ def _start_pool(
     spec: EngineSpec, workers: int, jobs: dict[str, str]
 ) -> tuple[ProcessPoolExecutor, dict[Future[Samples], str]]:
     """A spawn pool with every job submitted; workers start with SIGINT blocked."""
-    with _sigint_blocked():
-        try:
+    pool: ProcessPoolExecutor | None = None
+    try:
+        with _sigint_held() as block_sigint:
             pool = ProcessPoolExecutor(
                 workers, mp_context=multiprocessing.get_context("spawn"),
                 initializer=_init_worker, initargs=(spec,),
             )
-        except OSError as exc:
+            block_sigint()  # starting the resource tracker just unblocked it (CPython)
+            futures = {pool.submit(_work, spoken): key for key, spoken in jobs.items()}
+    except BaseException as exc:  # a Ctrl-C held meanwhile is raised here, on leaving
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if isinstance(exc, BrokenProcessPool):
+            raise _worker_died() from None
+        if isinstance(exc, OSError):  # no processes left, no memory to fork
             raise EngineError(
                 f"cannot start speech worker processes ({exc.strerror or exc}); "
                 "set ROUTINECAST_WORKERS=1"
             ) from None
-        try:
-            return pool, {pool.submit(_work, spoken): key for key, spoken in jobs.items()}
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
+        raise
+    return pool, futures
+
+
+def _worker_died() -> EngineError:
+    return EngineError(
+        "a speech worker process died (out of memory or killed); nothing was "
+        "written; run the build again, or set ROUTINECAST_WORKERS=1"
+    )
 
 
 def _result(future: Future[Samples]) -> Samples:
@@ -196,10 +209,7 @@ def _result(future: Future[Samples]) -> Samples:
     try:
         return future.result()
     except BrokenProcessPool:
-        raise EngineError(
-            "a speech worker process died (out of memory or killed); nothing was "
-            "written; run the build again, or set ROUTINECAST_WORKERS=1"
-        ) from None
+        raise _worker_died() from None
     except RoutinecastError:
         raise
     except Exception as exc:  # e.g. a result that could not be sent back
@@ -207,23 +217,40 @@ def _result(future: Future[Samples]) -> Samples:
 
 
 @contextmanager
-def _sigint_blocked() -> Iterator[None]:
-    """Block SIGINT in this thread; processes started inside inherit the blocked mask.
+def _sigint_held() -> Iterator[Callable[[], None]]:
+    """Hold Ctrl-C while worker processes start, then raise it; yields ``block()``.
 
-    A Ctrl-C meanwhile stays pending and is raised as ``KeyboardInterrupt`` on exit.
-    (The same trick ``multiprocessing.resource_tracker`` uses for its own process.)
+    ``block()`` blocks SIGINT in this thread, and processes started afterwards
+    inherit the blocked mask (``_init_worker`` then ignores and unblocks it: the
+    trick ``multiprocessing.resource_tracker`` uses for its own process, which is
+    also why ``block()`` must be called again after the tracker starts: it unblocks
+    SIGINT when done). Another thread (a progress bar) may still take the signal,
+    so a recording handler stands in meanwhile: no ``KeyboardInterrupt`` lands
+    inside the executor's bookkeeping; it is raised on leaving, even over another
+    error (the user asked to stop; a worker dying of that is no news).
     """
-    usable = hasattr(signal, "pthread_sigmask") and (
-        threading.current_thread() is threading.main_thread()
-    )
-    if not usable:
-        yield
+    in_charge = threading.current_thread() is threading.main_thread()
+    if not in_charge or signal.getsignal(signal.SIGINT) is None:  # a handler not from Python
+        yield lambda: None
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    caught: list[int] = []
+    old_handler = signal.signal(signal.SIGINT, lambda number, _: caught.append(number))
+    masking = hasattr(signal, "pthread_sigmask")
+    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, set()) if masking else None
+
+    def block() -> None:
+        if masking:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+    block()
     try:
-        yield
+        yield block
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        if old_mask is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
+        signal.signal(signal.SIGINT, old_handler)  # runs a pending handler first
+        if caught and callable(old_handler):
+            old_handler(signal.SIGINT, None)
 
 
 def _ceil_ms(samples: int) -> int:
@@ -250,8 +277,12 @@ def make_clip(engine: SpeechEngine, spoken: str) -> Samples:
     except Exception as exc:  # engines wrap C libraries that raise anything
         name = getattr(engine, "name", type(engine).__name__)
         raise EngineError(
-            f"the {name} speech engine failed on {spoken[:60]!r}: {_describe(exc)}"
+            f"the {name} speech engine failed on {_short(spoken)!r}: {_describe(exc)}"
         ) from exc
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
 
 
 def _describe(exc: BaseException) -> str:

@@ -240,4 +240,5 @@ def band_limit(
     x = np.asarray(samples, dtype=np.float64)
     if x.size < 64:
         return x.astype(np.float32)
-    return sosfiltfilt(_lowpass(sample_rate, cutoff_hz), x).astype(np.float32)
+    out: NDArray[np.float32] = sosfiltfilt(_lowpass(sample_rate, cutoff_hz), x).astype(np.float32)
+    return out

@@ -79,7 +79,7 @@ def _build_one(path: Path, base: BuildOptions, overrides: OverrideOptions) -> Bu
     options = apply_overrides(path, base, overrides)
     with Progress(
         TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=err, transient=True,
+        TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal,
     ) as bar:
         task = bar.add_task(f"{path.stem}: speech", total=None)
 
@@ -118,6 +118,6 @@ def _build_many(files: list[Path], base: BuildOptions, overrides: OverrideOption
             raise typer.Exit(1) from None
     out.print(f"built {len(files) - len(failed)} of {len(files)} routines")
     if failed:
-        for path, exc in failed:
-            err.print(f"  {escape(str(path))}: {escape(one_line(str(exc)))}")
+        for path, problem in failed:
+            err.print(f"  {escape(str(path))}: {escape(one_line(str(problem)))}")
         raise typer.Exit(worst)

@@ -56,7 +56,8 @@ def to_rate(samples: npt.NDArray[np.floating], rate: int) -> Samples:
     from scipy.signal import resample_poly
 
     g = gcd(rate, SAMPLE_RATE)
-    return resample_poly(data, SAMPLE_RATE // g, rate // g).astype(np.float32)
+    out: Samples = resample_poly(data, SAMPLE_RATE // g, rate // g).astype(np.float32)
+    return out
 
 
 def trim_silence(samples: Samples, threshold: float = 0.004, keep_ms: int = 15) -> Samples:
