@@ -70,7 +70,7 @@ def test_order_of_items() -> None:
         "outro",
     ]
     intro, prepare, switch, rest, *_ = gaps(items)
-    assert intro.planned_ms is None and intro.lines == ()
+    assert intro.planned_ms is None and [ln.text for ln in intro.lines] == ["Test."]
     assert (prepare.planned_ms, prepare.countdown, prepare.chapter) == (10_000, 3, "Plank")
     assert (switch.planned_ms, switch.what) == (5000, "the switch to the left side in set 1")
     assert (rest.planned_ms, rest.what) == (15_000, "the rest before set 2")
@@ -252,6 +252,7 @@ def test_breathing_is_ignored_with_reps_or_phases() -> None:
 def test_spoken_texts_are_distinct_in_first_use_order() -> None:
     items = script(step(kind="reps", reps=2, tempo_ms=2000, sets=2, rest_ms=10_000))
     assert spoken_texts(items) == [
+        "Test.",
         "First: Plank. 2 sets of 2 reps.",
         "Begin on the tone.",
         "1",

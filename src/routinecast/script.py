@@ -103,7 +103,7 @@ def _lines(*pairs: tuple[str, str]) -> tuple[Line, ...]:
 
 
 def _items(routine: Routine, book: CueBook) -> Iterator[Item]:
-    intro = book.line("intro") if routine.intro or routine.templates else ""
+    intro = book.line("intro")
     caution = book.line("caution", text=routine.caution) if routine.caution else ""
     yield Gap("intro", None, _lines(("intro", intro), ("caution", caution)), "the intro")
     steps = routine.steps

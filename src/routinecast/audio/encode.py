@@ -85,10 +85,10 @@ def encode_mp3(
         proc = _start(_command(dest, settings), log)
         try:
             write_error = _feed(_stdin(proc), chunks)
+            _finish(proc, log, dest, write_error)
         except BaseException:
             _abort(proc, dest)
             raise
-        _finish(proc, log, dest, write_error)
 
 
 def _command(dest: Path, settings: Mp3Settings) -> list[str]:

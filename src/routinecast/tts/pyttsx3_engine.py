@@ -19,6 +19,7 @@ Known traps, each handled in this module and nowhere else:
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import io
@@ -63,11 +64,21 @@ def _engine() -> Any:
         raise EngineError("pyttsx3 is not installed: pip install pyttsx3") from None
     try:
         with contextlib.redirect_stdout(io.StringIO()):
-            return pyttsx3.init()
+            engine = pyttsx3.init()
+        atexit.register(_release)  # before interpreter teardown, or its __del__ complains
+        return engine
     except Exception as exc:
         raise EngineError(
             f"the system voice could not start ({exc}); on Linux: pip install espeakng-loader"
         ) from exc
+
+
+def _release() -> None:
+    """Drop the engine while Python is still whole (pyttsx3's ``__del__`` needs its modules)."""
+    _engine.cache_clear()
+    import gc
+
+    gc.collect()
 
 
 def _version() -> str:
