@@ -38,13 +38,25 @@ def one_build(routine: str, out: str, sets: list[str]) -> None:
     options = BuildOptions(output_dir=Path(out), overrides=parse_overrides(tuple(sets)))
     result = build(Path(routine), options)
     wall = time.perf_counter() - start
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({
-        "wall": wall, "stages": result.stages, "rss_mb": own, "child_rss_mb": kids,
-        "made": result.clips_made, "cached": result.clips_cached,
-        "duration_ms": result.timeline.duration_ms, "mp3": str(result.mp3),
-    }))
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    them = resource.getrusage(resource.RUSAGE_CHILDREN)
+    own, kids = me.ru_maxrss / 1024, them.ru_maxrss / 1024
+    cpu = me.ru_utime + me.ru_stime + them.ru_utime + them.ru_stime
+    print(
+        json.dumps(
+            {
+                "wall": wall,
+                "stages": result.stages,
+                "rss_mb": own,
+                "child_rss_mb": kids,
+                "cores_busy": cpu / wall,
+                "made": result.clips_made,
+                "cached": result.clips_cached,
+                "duration_ms": result.timeline.duration_ms,
+                "mp3": str(result.mp3),
+            }
+        )
+    )
 
 
 def run_case(routine: Path, out: Path, cache: Path, sets: list[str]) -> dict[str, object]:
@@ -68,8 +80,24 @@ def floor_seconds(mp3: Path, runs: int) -> float:
 
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "pcm.raw"
-        subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-i", str(mp3), "-f", "s16le",
-                        "-ac", "1", "-ar", str(SAMPLE_RATE), str(raw)], check=True)
+        subprocess.run(
+            [
+                ffmpeg_exe(),
+                "-v",
+                "error",
+                "-y",
+                "-i",
+                str(mp3),
+                "-f",
+                "s16le",
+                "-ac",
+                "1",
+                "-ar",
+                str(SAMPLE_RATE),
+                str(raw),
+            ],
+            check=True,
+        )
         command = _command(Path(tmp) / "floor.mp3", Mp3Settings())
         command[command.index("pipe:0")] = str(raw)
         times = []
@@ -88,9 +116,12 @@ def summarise(name: str, rows: list[dict[str, object]], floor: float | None) -> 
     stages = rows[len(rows) // 2]["stages"]
     ratio = f"{med / floor:5.2f}x" if floor else "     "
     made = rows[-1]["made"]
+    busy = statistics.median(float(r["cores_busy"]) for r in rows)  # type: ignore[arg-type]
     parts = " ".join(f"{k}={v:.2f}" for k, v in stages.items())  # type: ignore[union-attr]
-    return (f"{name:<10} {med:7.2f} s {ratio}  peak {rss:6.0f} MB (children {kids:5.0f} MB)"
-            f"  clips made {made!s:>3}  | {parts}")
+    return (
+        f"{name:<10} {med:7.2f} s {ratio}  peak {rss:6.0f} MB (children {kids:5.0f} MB)"
+        f"  clips made {made!s:>3}  cores busy {busy:.2f}  | {parts}"
+    )
 
 
 def main() -> None:
@@ -103,8 +134,12 @@ def main() -> None:
     routine = Path(args.routine)
     with tempfile.TemporaryDirectory() as tmp:
         cache, out = Path(tmp) / "cache", Path(tmp) / "out"
-        results: dict[str, list[dict[str, object]]] = {"cold": [], "warm": [], "override": [],
-                                                       "new-hold": []}
+        results: dict[str, list[dict[str, object]]] = {
+            "cold": [],
+            "warm": [],
+            "override": [],
+            "new-hold": [],
+        }
         for run in range(args.runs):
             subprocess.run(["rm", "-rf", str(cache)], check=True)
             results["cold"].append(run_case(routine, out, cache, []))
@@ -115,8 +150,10 @@ def main() -> None:
             results["new-hold"].append(run_case(routine, out, cache, [new]))
         floor = floor_seconds(out / f"{routine.stem}.mp3", args.runs)
         minutes = int(results["warm"][0]["duration_ms"]) / 60000  # type: ignore[arg-type]
-        print(f"routine {routine.name}: {minutes:.1f} min of audio, {args.runs} runs each, "
-              f"{os.cpu_count()} cores")
+        print(
+            f"routine {routine.name}: {minutes:.1f} min of audio, {args.runs} runs each, "
+            f"{os.cpu_count()} cores"
+        )
         print(f"{'floor':<10} {floor:7.2f} s  1.00x  (ffmpeg alone, same PCM and MP3 settings)")
         for name, rows in results.items():
             print(summarise(name, rows, floor))

@@ -40,8 +40,12 @@ def check(routine: Path, engine: str, out: Path) -> str:
     found = timeline_problems(doc) + audio_problems(result.mp3, doc)
     quality = measure(result.mp3, doc)
     found += problems(quality)
-    said = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(result.mp3), "-f", "null", "-"],
-                          capture_output=True, text=True, check=False).stderr.strip()
+    said = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(result.mp3), "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stderr.strip()
     if said:
         found.append(f"ffmpeg said: {said[:200]}")
     tags, chapters = read_tags(result.mp3)
@@ -52,9 +56,11 @@ def check(routine: Path, engine: str, out: Path) -> str:
     if not vtt_ok(result.vtt):
         found.append("vtt does not parse")
     status = "ok" if not found else "; ".join(found)
-    return (f"{routine.stem:<28} {doc['duration_ms'] / 60000:6.2f} min  {quality.lufs:6.2f} LUFS "
-            f"{quality.true_peak_dbtp:6.2f} dBTP  clipped {quality.clipped}  edge "
-            f"{quality.worst_edge_step:.3f}  chapters {len(chapters)}  {status}")
+    return (
+        f"{routine.stem:<28} {doc['duration_ms'] / 60000:6.2f} min  {quality.lufs:6.2f} LUFS "
+        f"{quality.true_peak_dbtp:6.2f} dBTP  clipped {quality.clipped}  edge "
+        f"{quality.worst_edge_step:.3f}  chapters {len(chapters)}  {status}"
+    )
 
 
 def main() -> None:

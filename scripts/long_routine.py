@@ -133,8 +133,12 @@ def measure(path: Path, output: Path, extra: list[str]) -> dict[str, float]:
         sys.exit(f"build failed ({proc.returncode}):\n{report}")
     found = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report)
     largest_kb = int(found.group(1)) if found else 0
-    return {"wall_s": wall, "python_peak_mb": python_kb / 1024,
-            "largest_process_mb": largest_kb / 1024, "tree_peak_mb": tree_kb / 1024}
+    return {
+        "wall_s": wall,
+        "python_peak_mb": python_kb / 1024,
+        "largest_process_mb": largest_kb / 1024,
+        "tree_peak_mb": tree_kb / 1024,
+    }
 
 
 def main() -> None:
@@ -147,8 +151,10 @@ def main() -> None:
     parser.add_argument("--music", type=Path, help="build with this music bed")
     parser.add_argument("--engine", help="build with this speech engine")
     args = parser.parse_args()
-    extra = [*(["--music", str(args.music)] if args.music else []),
-             *(["--engine", args.engine] if args.engine else [])]
+    extra = [
+        *(["--music", str(args.music)] if args.music else []),
+        *(["--engine", args.engine] if args.engine else []),
+    ]
     path: Path = args.name if args.name.suffix else args.name.with_suffix(".yaml")
     length = generate(path, args.hours)
     print(f"wrote {path}: planned {length / 3_600_000:.2f} h")

@@ -99,7 +99,7 @@ def _damaged(data: bytes, how: str) -> bytes:
     if how == "flipped":
         return data[:-1] + bytes([data[-1] ^ 0x01])
     if how == "wrong-magic":
-        return b"RCCLIP00" + data[len(MAGIC):]
+        return b"RCCLIP00" + data[len(MAGIC) :]
     if how == "extra":
         return data + b"\x00\x00\x00\x00"
     raise AssertionError(how)

@@ -29,11 +29,19 @@ def test_two_builds_one_cache(tmp_path: Path) -> None:
     assert exe, "the routinecast console script is installed"
     routine = tmp_path / "shared.yaml"
     routine.write_text(ROUTINE, encoding="utf-8")
-    env = {**os.environ, "ROUTINECAST_CACHE_DIR": str(tmp_path / "cache"),
-           "ROUTINECAST_WORKERS": "1"}
+    env = {
+        **os.environ,
+        "ROUTINECAST_CACHE_DIR": str(tmp_path / "cache"),
+        "ROUTINECAST_WORKERS": "1",
+    }
     procs = [
-        subprocess.Popen([exe, "build", str(routine), "--output", str(tmp_path / f"out{i}")],
-                         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [exe, "build", str(routine), "--output", str(tmp_path / f"out{i}")],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for i in range(2)
     ]
     for proc in procs:
@@ -50,7 +58,12 @@ def test_two_builds_one_cache(tmp_path: Path) -> None:
         b["planned_ms"] for b in docs[1]["blocks"]
     ]
     clips = list((tmp_path / "cache").glob("*/*"))
-    assert clips and all(p.suffix == ".clip" for p in clips)
-    third = subprocess.run([exe, "build", str(routine), "--output", str(tmp_path / "out3")],
-                           env=env, capture_output=True, text=True, check=True)
+    assert clips and all(p.suffix in (".clip", ".gain") for p in clips)
+    third = subprocess.run(
+        [exe, "build", str(routine), "--output", str(tmp_path / "out3")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert " 0 clips made" in third.stdout

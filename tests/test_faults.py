@@ -124,13 +124,20 @@ def env_with(**extra: str) -> dict[str, str]:
 
 
 def run_cli(
-    args: list[str], env: dict[str, str] | None = None,
-    preexec_fn: Callable[[], None] | None = None, timeout: float = 300,
+    args: list[str],
+    env: dict[str, str] | None = None,
+    preexec_fn: Callable[[], None] | None = None,
+    timeout: float = 300,
 ) -> subprocess.CompletedProcess[str]:
     """The installed console script, as a user would run it."""
     return subprocess.run(
-        [exe(), *args], env=env or env_with(), capture_output=True, text=True,
-        timeout=timeout, preexec_fn=preexec_fn, check=False,
+        [exe(), *args],
+        env=env or env_with(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=preexec_fn,
+        check=False,
     )
 
 
@@ -144,7 +151,9 @@ def invoke(args: list[str]) -> tuple[int, str, str]:
 
 
 def clip_files(cache: Path) -> list[Path]:
-    return sorted(cache.glob("*/*")) if cache.exists() else []
+    """Every file in the cache but the remembered master gains (``master/*.gain``)."""
+    found = sorted(cache.glob("*/*")) if cache.exists() else []
+    return [p for p in found if p.parent.name != "master"]
 
 
 def assert_cache_sound(cache: Path) -> None:
@@ -215,7 +224,8 @@ def still_running(seen: dict[int, tuple[int, str]], grace_s: float = 5.0) -> lis
     deadline = time.monotonic() + grace_s
     while True:
         alive = [
-            f"{pid}: {cmd}" for pid, (start, cmd) in seen.items()
+            f"{pid}: {cmd}"
+            for pid, (start, cmd) in seen.items()
             if (info := _stat(pid)) is not None and info[1] == start and info[2] != "Z"
         ]
         if not alive or time.monotonic() > deadline:
@@ -240,16 +250,20 @@ class Run:
 
 
 def run_and_act(
-    args: list[str], env: dict[str, str], when: Callable[[dict[int, tuple[int, str]]], bool],
+    args: list[str],
+    env: dict[str, str],
+    when: Callable[[dict[int, tuple[int, str]]], bool],
     act: Callable[[subprocess.Popen[bytes], dict[int, tuple[int, str]]], None],
-    scratch: Path, timeout: float = 300,
+    scratch: Path,
+    timeout: float = 300,
 ) -> Run:
     """Run the CLI in its own process group; call ``act`` once ``when`` first holds."""
     scratch.mkdir(parents=True, exist_ok=True)
     out_path, err_path = scratch / "stdout", scratch / "stderr"
     with out_path.open("wb") as out, err_path.open("wb") as err:
-        proc = subprocess.Popen([exe(), *args], env=env, stdout=out, stderr=err,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [exe(), *args], env=env, stdout=out, stderr=err, start_new_session=True
+        )
     seen: dict[int, tuple[int, str]] = {}
     fired_at: float | None = None
     start = time.monotonic()
@@ -282,8 +296,10 @@ def sigint_main(proc: subprocess.Popen[bytes], _: object) -> None:
 def warm(folder: Path, cache: Path, text: str = SHORT) -> Path:
     """A routine whose clips (fake engine) are already in ``cache``."""
     path = routine(folder, text)
-    done = run_cli(["build", str(path), "--output", str(folder / "warm"), "--engine", "fake"],
-                   env_with(ROUTINECAST_CACHE_DIR=str(cache)))
+    done = run_cli(
+        ["build", str(path), "--output", str(folder / "warm"), "--engine", "fake"],
+        env_with(ROUTINECAST_CACHE_DIR=str(cache)),
+    )
     assert done.returncode == 0, done.stderr
     return path
 
@@ -302,8 +318,11 @@ def unwritable(folder: Path) -> Iterator[None]:
     chattr = shutil.which("chattr")
     if os.geteuid() != 0:
         folder.chmod(0o555)
-    elif not chattr or subprocess.run([chattr, "+i", str(folder)], capture_output=True,
-                                      check=False).returncode != 0:
+    elif (
+        not chattr
+        or subprocess.run([chattr, "+i", str(folder)], capture_output=True, check=False).returncode
+        != 0
+    ):
         pytest.skip("root without a working `chattr +i`: cannot make a folder unwritable")
     try:
         probe = folder / ".probe"
@@ -403,7 +422,8 @@ def test_worker_killed_mid_synthesis_cli(tmp_path: Path) -> None:
     run = run_and_act(
         ["build", str(path), "--output", str(out), "--engine", "piper"],
         env_with(ROUTINECAST_CACHE_DIR=str(cache), ROUTINECAST_WORKERS="2"),
-        when=lambda seen: bool(workers_of(seen)) and _made_some(cache), act=_kill_a_worker,
+        when=lambda seen: bool(workers_of(seen)) and _made_some(cache),
+        act=_kill_a_worker,
         scratch=tmp_path / "run",
     )
     assert run.fired_at is not None, "the build ended before a worker could be killed"
@@ -467,8 +487,11 @@ HOW = ("truncated", "flipped", "magic")
 
 def test_damaged_cache_clips_are_remade(tmp_path: Path) -> None:
     path, cache = routine(tmp_path), tmp_path / "cache"
-    first = pipeline.build(path, BuildOptions(output_dir=tmp_path / "a", engine="fake",
-                                              cache_dir=cache), engine=SilentEngine())
+    first = pipeline.build(
+        path,
+        BuildOptions(output_dir=tmp_path / "a", engine="fake", cache_dir=cache),
+        engine=SilentEngine(),
+    )
     options = BuildOptions(output_dir=tmp_path / "b", engine="fake", cache_dir=cache)
     routine_ = pipeline.load(path, options)
     texts = spoken_texts(build_script(routine_))
@@ -504,8 +527,10 @@ def test_damaged_cache_clips_are_remade_cli(tmp_path: Path) -> None:
     for clip, how in zip(clips, HOW, strict=True):
         _damage(clip, how)
     out = tmp_path / "out"
-    done = run_cli(["build", str(path), "--output", str(out), "--engine", "fake"],
-                   env_with(ROUTINECAST_CACHE_DIR=str(cache)))
+    done = run_cli(
+        ["build", str(path), "--output", str(out), "--engine", "fake"],
+        env_with(ROUTINECAST_CACHE_DIR=str(cache)),
+    )
     assert done.returncode == 0, done.stderr
     assert "3 clips made" in done.stdout
     assert (out / f"{STEM}.mp3").read_bytes() == (tmp_path / "warm" / f"{STEM}.mp3").read_bytes()
@@ -530,8 +555,10 @@ def test_unwritable_output_folder_cli(tmp_path: Path) -> None:
     path, out = routine(tmp_path), tmp_path / "out"
     plant_old(out)
     with unwritable(out):
-        done = run_cli(["build", str(path), "--output", str(out), "--engine", "fake"],
-                       env_with(ROUTINECAST_CACHE_DIR=str(tmp_path / "cache")))
+        done = run_cli(
+            ["build", str(path), "--output", str(out), "--engine", "fake"],
+            env_with(ROUTINECAST_CACHE_DIR=str(tmp_path / "cache")),
+        )
     assert done.returncode == 1
     assert one_line(done.stderr) == f"error: cannot write into {out}: permission denied"
     assert_untouched(out)
@@ -549,8 +576,9 @@ def test_output_path_is_a_file(tmp_path: Path) -> None:
 def test_output_under_a_file(tmp_path: Path) -> None:
     path, target = routine(tmp_path), tmp_path / "a-file"
     target.write_bytes(b"precious")
-    code, _, stderr = invoke(["build", str(path), "--output", str(target / "sub"),
-                              "--engine", "fake"])
+    code, _, stderr = invoke(
+        ["build", str(path), "--output", str(target / "sub"), "--engine", "fake"]
+    )
     assert code == 1
     assert one_line(stderr) == (
         f"error: cannot create the output folder {target / 'sub'}: {target} is a file"
@@ -603,9 +631,11 @@ def test_disk_fails_part_way_through_the_mp3(tmp_path: Path) -> None:
     assert (tmp_path / "warm" / f"{STEM}.mp3").stat().st_size > 400_000
     out = tmp_path / "out"
     plant_old(out)
-    done = run_cli(["build", str(path), "--output", str(out), "--engine", "fake"],
-                   env_with(ROUTINECAST_CACHE_DIR=str(cache)),
-                   preexec_fn=_file_size_limit(200_000))
+    done = run_cli(
+        ["build", str(path), "--output", str(out), "--engine", "fake"],
+        env_with(ROUTINECAST_CACHE_DIR=str(cache)),
+        preexec_fn=_file_size_limit(200_000),
+    )
     assert done.returncode == 1
     line = one_line(done.stderr)
     assert line.startswith(f"error: could not write {out / STEM}.mp3: ffmpeg failed")
@@ -636,8 +666,7 @@ def test_text_output_write_fails_api(
     with pytest.raises(OutputError) as caught:
         pipeline.build(path, options, engine=SilentEngine())
     assert str(caught.value) == (
-        f"cannot write {out / STEM}{suffix}: No space left on device; "
-        "older outputs are unchanged"
+        f"cannot write {out / STEM}{suffix}: No space left on device; older outputs are unchanged"
     )
     assert_untouched(out)
 
@@ -661,8 +690,10 @@ def test_unwritable_cache_is_a_clear_cache_error(tmp_path: Path) -> None:
     plant_old(out)
     cache.mkdir()
     with unwritable(cache):
-        done = run_cli(["build", str(path), "--output", str(out), "--engine", "fake"],
-                       env_with(ROUTINECAST_CACHE_DIR=str(cache)))
+        done = run_cli(
+            ["build", str(path), "--output", str(out), "--engine", "fake"],
+            env_with(ROUTINECAST_CACHE_DIR=str(cache)),
+        )
     assert done.returncode == 1
     line = one_line(done.stderr)
     assert line.startswith(f"error: cannot write the speech cache at {cache}: ")
@@ -693,7 +724,9 @@ def test_ctrl_c_during_synthesis(tmp_path: Path, moment: str) -> None:
     run = run_and_act(
         ["build", str(path), "--output", str(out), "--engine", "piper"],
         env_with(ROUTINECAST_CACHE_DIR=str(cache), ROUTINECAST_WORKERS=workers),
-        when=when, act=sigint_group, scratch=tmp_path / "run",
+        when=when,
+        act=sigint_group,
+        scratch=tmp_path / "run",
     )
     assert run.fired_at is not None, f"the build ended before Ctrl-C: {run}"
     assert run.code == 1, run
@@ -727,7 +760,9 @@ def test_ctrl_c_during_encoding(
     run = run_and_act(
         ["build", str(path), "--output", str(out), "--engine", "fake", "--set", "1.hold=20m"],
         env_with(ROUTINECAST_CACHE_DIR=str(cache)),
-        when=_temp_mp3_exists(out), act=send, scratch=tmp_path / "run",
+        when=_temp_mp3_exists(out),
+        act=send,
+        scratch=tmp_path / "run",
     )
     assert run.fired_at is not None, f"the build ended before Ctrl-C: {run}"
     assert run.code == 1, run

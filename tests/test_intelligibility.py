@@ -58,17 +58,57 @@ HAND_PHONES = {
 """ARPAbet for words CMUdict lacks, written as the voice says them (after the lexicon)."""
 
 _ONES = (
-    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-    "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
-    "eighteen", "nineteen",
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
 )
 _TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 _VOICELESS = frozenset({"P", "T", "K", "F", "TH"})
 _LETTER_PHONES = {
-    "a": "AE", "b": "B", "c": "K", "d": "D", "e": "EH", "f": "F", "g": "G", "h": "HH",
-    "i": "IH", "j": "JH", "k": "K", "l": "L", "m": "M", "n": "N", "o": "AA", "p": "P",
-    "q": "K", "r": "R", "s": "S", "t": "T", "u": "AH", "v": "V", "w": "W", "x": "K S",
-    "y": "Y", "z": "Z", "'": "",
+    "a": "AE",
+    "b": "B",
+    "c": "K",
+    "d": "D",
+    "e": "EH",
+    "f": "F",
+    "g": "G",
+    "h": "HH",
+    "i": "IH",
+    "j": "JH",
+    "k": "K",
+    "l": "L",
+    "m": "M",
+    "n": "N",
+    "o": "AA",
+    "p": "P",
+    "q": "K",
+    "r": "R",
+    "s": "S",
+    "t": "T",
+    "u": "AH",
+    "v": "V",
+    "w": "W",
+    "x": "K S",
+    "y": "Y",
+    "z": "Z",
+    "'": "",
 }
 Lookup = Callable[[str], "str | None"]
 
@@ -140,9 +180,14 @@ def make_decoder(lines: Iterable[str]) -> Any:
     from pocketsphinx import Decoder, get_model_path
 
     lines = sorted(set(lines))
-    decoder = Decoder(hmm=get_model_path("en-us/en-us"),
-                      dict=get_model_path("en-us/cmudict-en-us.dict"),
-                      lm=None, samprate=RATE_16K, loglevel="FATAL", bestpath=False)
+    decoder = Decoder(
+        hmm=get_model_path("en-us/en-us"),
+        dict=get_model_path("en-us/cmudict-en-us.dict"),
+        lm=None,
+        samprate=RATE_16K,
+        loglevel="FATAL",
+        bestpath=False,
+    )
     for word in sorted({w for line in lines for w in line.split()}):
         if decoder.lookup_word(word) is None:
             decoder.add_word(word, pronounce(word, decoder.lookup_word), True)
@@ -161,8 +206,9 @@ def hear(decoder: Any, audio: npt.NDArray[np.float32]) -> str:
     return str(hyp.hypstr) if hyp is not None else ""
 
 
-def cue_audio(samples: npt.NDArray[np.float32], event: dict[str, Any], rate: int
-              ) -> npt.NDArray[np.float32]:
+def cue_audio(
+    samples: npt.NDArray[np.float32], event: dict[str, Any], rate: int
+) -> npt.NDArray[np.float32]:
     """One speech event with ``PAD_MS`` either side, resampled to 16 kHz.
 
     22050 Hz -> 16 kHz is ``resample_poly(x, 320, 441)`` (160/441 would give 8 kHz).
@@ -240,7 +286,8 @@ def test_cues_are_resampled_to_16_khz() -> None:
 
 def test_normalise_spells_numbers_and_drops_punctuation() -> None:
     assert normalise("Rest 45 seconds. Knee-to-chest hug is next!") == (
-        "rest forty five seconds knee to chest hug is next")
+        "rest forty five seconds knee to chest hug is next"
+    )
     assert normalise("That's 120 reps, 'done'.") == "that's one hundred twenty reps done"
     assert number_words(2000) == "two thousand" and number_words(13) == "thirteen"
 

@@ -32,8 +32,12 @@ def a_timeline(texts: tuple[str, ...] = ("Welcome.", "Begin on the tone.", "Half
         at += 2000
     end = at + 3_600_000  # past an hour: the hours field must be right
     return Timeline(
-        title="Out <Check> & Co", routine="check.yaml", sample_rate=22050, duration_ms=end,
-        voice={"engine": "fake"}, events=tuple(events),
+        title="Out <Check> & Co",
+        routine="check.yaml",
+        sample_rate=22050,
+        duration_ms=end,
+        voice={"engine": "fake"},
+        events=tuple(events),
         blocks=(Block("intro", 0, 2000), Block("work", 2000, end, planned_ms=end - 2000)),
         chapters=(Chapter("Check", 0, end),),
     )
@@ -87,7 +91,8 @@ def test_vtt_escapes_what_would_break_a_cue() -> None:
     timeline = a_timeline(("Hips < knees & shoulders", "Then --> the other side"))
     cues = parse_vtt(timeline_vtt(timeline))
     assert [text for _, _, text in cues] == [
-        "Hips &lt; knees &amp; shoulders", "Then --&gt; the other side",
+        "Hips &lt; knees &amp; shoulders",
+        "Then --&gt; the other side",
     ]
     assert "NOTE Out &lt;Check&gt; &amp; Co" in timeline_vtt(timeline)
 

@@ -37,8 +37,12 @@ def test_set_can_swap_the_exercise_and_the_words() -> None:
 
 @pytest.mark.parametrize(
     ("text", "needle"),
-    [("garbage", "STEP.FIELD=VALUE"), ("2.hodl=3s", 'did you mean "hold"'),
-     ("2.cues=x", "allowed"), ("2.hold=", "needs a value")],
+    [
+        ("garbage", "STEP.FIELD=VALUE"),
+        ("2.hodl=3s", 'did you mean "hold"'),
+        ("2.cues=x", "allowed"),
+        ("2.hold=", "needs a value"),
+    ],
 )
 def test_set_syntax_errors(text: str, needle: str) -> None:
     with pytest.raises(InputError, match="--set") as info:
@@ -48,8 +52,12 @@ def test_set_syntax_errors(text: str, needle: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "needle"),
-    [("nosuch.hold=45s", "not an exercise in this routine"), ("99.hold=3s", "does not exist"),
-     ("2.hold=fast", "must be a duration"), ("2.sets=0", "between 1 and 20")],
+    [
+        ("nosuch.hold=45s", "not an exercise in this routine"),
+        ("99.hold=3s", "does not exist"),
+        ("2.hold=fast", "must be a duration"),
+        ("2.sets=0", "between 1 and 20"),
+    ],
 )
 def test_set_value_errors_name_the_option(text: str, needle: str) -> None:
     with pytest.raises(InputError) as info:
@@ -80,8 +88,13 @@ def test_scale_keeps_phases_summing_to_tempo() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "field"),
-    [({"hold": "0"}, "--hold"), ({"rest": "fast"}, "--rest"), ({"scale": 9.0}, "--scale"),
-     ({"fit": "5s"}, "--fit"), ({"scale": 1.2, "fit": "15m"}, "--scale")],
+    [
+        ({"hold": "0"}, "--hold"),
+        ({"rest": "fast"}, "--rest"),
+        ({"scale": 9.0}, "--scale"),
+        ({"fit": "5s"}, "--fit"),
+        ({"scale": 1.2, "fit": "15m"}, "--scale"),
+    ],
 )
 def test_bad_global_overrides(kwargs: dict[str, object], field: str) -> None:
     with pytest.raises(InputError) as info:

@@ -187,8 +187,13 @@ def test_workers_never_take_ctrl_c_even_while_booting() -> None:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-c", WORKER_SIGNALS], capture_output=True,
-                          text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER_SIGNALS],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     count, shielded = done.stdout.split()
     assert int(count) > 0 and shielded == "True"

@@ -52,7 +52,8 @@ def clip_key(spoken: str, identity: Mapping[str, str]) -> str:
     """The cache key of one clip."""
     blob = json.dumps(
         {"text": spoken, "engine": dict(sorted(identity.items())), "processing": PROCESSING},
-        sort_keys=True, ensure_ascii=False,
+        sort_keys=True,
+        ensure_ascii=False,
     )
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
@@ -135,7 +136,7 @@ class ClipCache:
         """Delete every clip (and stray temporaries); returns how many clips were removed."""
         count = 0
         for item in self._entries():
-            if item.suffix in (".clip", TMP_SUFFIX):
+            if item.suffix in (".clip", ".gain", TMP_SUFFIX):
                 try:
                     item.unlink(missing_ok=True)
                 except OSError as exc:

@@ -449,9 +449,11 @@ def load_routine(path: Path, patches: Sequence[StepPatch] = ()) -> Routine:
     where = Where(top.shown, 1)
     exercises = _libraries(layers)
     raw_steps = _raw_steps(layers, where)
-    own = max(i for i, layer in enumerate(layers) if "steps" in layer.doc) if any(
-        "steps" in layer.doc for layer in layers
-    ) else 0
+    own = (
+        max(i for i, layer in enumerate(layers) if "steps" in layer.doc)
+        if any("steps" in layer.doc for layer in layers)
+        else 0
+    )
     for layer in layers[own:]:
         if "override" in layer.doc:
             for patch in _override_patches(layer):

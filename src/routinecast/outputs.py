@@ -132,7 +132,8 @@ class OutputSet:
         except OSError:
             return []
         return [
-            self.folder / name for name in names
+            self.folder / name
+            for name in names
             if name.startswith(prefixes) and name.rsplit("-", 1)[1].isdigit()
         ]
 

@@ -38,8 +38,9 @@ class Overrides:
     @property
     def empty(self) -> bool:
         """True when nothing is overridden."""
-        return not (self.patches or self.hold_ms or self.rest_ms is not None or self.scale
-                    or self.fit_ms)
+        return not (
+            self.patches or self.hold_ms or self.rest_ms is not None or self.scale or self.fit_ms
+        )
 
 
 def parse_set(text: str) -> StepPatch:
@@ -67,8 +68,11 @@ def parse_set(text: str) -> StepPatch:
 
 
 def parse_overrides(
-    sets: tuple[str, ...] = (), hold: str | None = None, rest: str | None = None,
-    scale: float | None = None, fit: str | None = None,
+    sets: tuple[str, ...] = (),
+    hold: str | None = None,
+    rest: str | None = None,
+    scale: float | None = None,
+    fit: str | None = None,
 ) -> Overrides:
     """Check every option; the first bad one raises ``InputError``."""
     patches = tuple(parse_set(s) for s in sets)
@@ -85,8 +89,9 @@ def parse_overrides(
         if not low <= scale <= high:
             raise InputError(f"must be between {low} and {high}, got {scale:g}", field="--scale")
         if fit_ms is not None:
-            raise InputError("cannot be combined with --fit (fit chooses the scale)",
-                             field="--scale")
+            raise InputError(
+                "cannot be combined with --fit (fit chooses the scale)", field="--scale"
+            )
         notes.append(f"times x{scale:g}")
     if fit_ms is not None:
         notes.append(f"fit to {format_duration(fit_ms)}")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import SAMPLE_RATE
 from .audio.encode import Mp3Settings, encode_mp3
-from .audio.mix import master_gain_db, render
+from .audio.mix import render
 from .audio.tags import Tags, write_tags
 from .cache import ClipCache
 from .compiler import compile_timeline
@@ -31,6 +31,7 @@ from .errors import LimitError, OutputError
 from .fit import fit_routine
 from .lexicon import Lexicon
 from .loader import load_routine, show_path
+from .mastering import cached_master_gain
 from .model import Routine
 from .outputs import UNCHANGED, OutputSet, timeline_json, timeline_vtt
 from .overrides import Overrides, adjust
@@ -102,8 +103,9 @@ FIT_ROUNDS = 3
 """--fit re-solves with measured lengths at most this often (new words, new lengths)."""
 
 
-def fitted(path: Path, options: BuildOptions, synth: Synthesizer,
-           known: Mapping[str, int] | None = None) -> Routine:
+def fitted(
+    path: Path, options: BuildOptions, synth: Synthesizer, known: Mapping[str, int] | None = None
+) -> Routine:
     """The routine scaled to ``--fit``, using ``known`` lengths, else cached or estimated."""
     base = load_routine(path, options.overrides.patches)
     memo: dict[str, int] = dict(known or {})
@@ -135,8 +137,11 @@ def synthesizer(
 ) -> Synthesizer:
     """The synthesizer for this routine and these options."""
     return Synthesizer(
-        engine_spec(routine, options), Lexicon(routine.lexicon), ClipCache(options.cache_dir),
-        engine=engine, workers=options.workers,
+        engine_spec(routine, options),
+        Lexicon(routine.lexicon),
+        ClipCache(options.cache_dir),
+        engine=engine,
+        workers=options.workers,
     )
 
 
@@ -210,8 +215,9 @@ def build(
         clips = synth.clips(texts, progress)
     with clock.stage("layout"):
         lengths = {text: clip_ms(clip) for text, clip in clips.items()}
-        timeline = compile_timeline(routine, lengths, voice_info(synth.spec, synth.engine),
-                                    SAMPLE_RATE)
+        timeline = compile_timeline(
+            routine, lengths, voice_info(synth.spec, synth.engine), SAMPLE_RATE
+        )
     for _ in range(FIT_ROUNDS):
         if not _off_target(options, timeline):
             break
@@ -219,17 +225,29 @@ def build(
         with clock.stage("synth"):
             clips.update(synth.clips(spoken_texts(build_script(routine)), progress))
         lengths = {text: clip_ms(clip) for text, clip in clips.items()}
-        timeline = compile_timeline(routine, lengths, voice_info(synth.spec, synth.engine),
-                                    SAMPLE_RATE)
+        timeline = compile_timeline(
+            routine, lengths, voice_info(synth.spec, synth.engine), SAMPLE_RATE
+        )
     check_length(path, timeline.duration_ms)
     with clock.stage("master"):
-        gain = master_gain_db(timeline, clips, options.loudness + CODEC_LOUDNESS_LOSS_LU,
-                              TRUE_PEAK_CEILING)
+        gain = cached_master_gain(
+            synth.cache.root,
+            timeline,
+            clips,
+            options.loudness + CODEC_LOUDNESS_LOSS_LU,
+            TRUE_PEAK_CEILING,
+            synth.peak_bound_dbtp,
+        )
     _say(on_stage, "encode")
     _write(outputs, _Render(routine, timeline, clips, gain), options, clock)
     return BuildResult(
-        outputs.final[".mp3"], outputs.final[".timeline.json"], outputs.final[".vtt"],
-        timeline, clock.stages, synth.stats.made, synth.stats.cached,
+        outputs.final[".mp3"],
+        outputs.final[".timeline.json"],
+        outputs.final[".vtt"],
+        timeline,
+        clock.stages,
+        synth.stats.made,
+        synth.stats.cached,
     )
 
 
@@ -249,8 +267,11 @@ def _write(outputs: OutputSet, job: _Render, options: BuildOptions, clock: _Cloc
     with outputs, _final_names(outputs):
         with clock.stage("mix+encode"):
             bed = _music_bed(options, timeline)
-            encode_mp3(render(timeline, job.clips, job.gain, bed=bed), outputs.temp[".mp3"],
-                       Mp3Settings(SAMPLE_RATE, options.bitrate_kbps))
+            encode_mp3(
+                render(timeline, job.clips, job.gain, bed=bed),
+                outputs.temp[".mp3"],
+                Mp3Settings(SAMPLE_RATE, options.bitrate_kbps),
+            )
         with clock.stage("tags"):
             write_tags(outputs.temp[".mp3"], _tags(job.routine, timeline), timeline.chapters)
             outputs.write_text(".timeline.json", timeline_json(timeline))

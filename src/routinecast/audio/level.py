@@ -242,3 +242,10 @@ def band_limit(
         return x.astype(np.float32)
     out: NDArray[np.float32] = sosfiltfilt(_lowpass(sample_rate, cutoff_hz), x).astype(np.float32)
     return out
+
+
+def preload() -> None:
+    """Import the measuring libraries now (~0.8 s); run in a thread while a voice loads."""
+    import pyloudnorm  # noqa: F401
+    import scipy.ndimage
+    import scipy.signal  # noqa: F401

@@ -14,6 +14,7 @@ peaked at 820 MB even with the measurement sampled down to 12 minutes of events.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
@@ -45,16 +46,17 @@ def event_audio(event: Event, clips: Mapping[str, Samples], rate: int) -> Sample
 
 
 def render(
-    timeline: Timeline, clips: Mapping[str, Samples], gain_db: float = 0.0,
-    chunk_ms: int = CHUNK_MS, bed: Callable[[int, int], Samples] | None = None,
+    timeline: Timeline,
+    clips: Mapping[str, Samples],
+    gain_db: float = 0.0,
+    chunk_ms: int = CHUNK_MS,
+    bed: Callable[[int, int], Samples] | None = None,
 ) -> Iterator[npt.NDArray[np.int16]]:
     """int16 chunks of the whole file; ``bed(start, n)`` adds a music bed if given."""
     rate = timeline.sample_rate
     total = sample_at(timeline.duration_ms, rate)
     gain = np.float32(10 ** (gain_db / 20))
-    placed = sorted(
-        ((sample_at(e.start_ms, rate), e) for e in timeline.events), key=lambda p: p[0]
-    )
+    placed = sorted(((sample_at(e.start_ms, rate), e) for e in timeline.events), key=lambda p: p[0])
     step = sample_at(chunk_ms, rate)
     first = 0
     for a in range(0, total, step):
@@ -179,19 +181,37 @@ def streamed_lufs(pieces: Iterable[Samples], rate: int) -> float:
 
 
 def master_gain_db(
-    timeline: Timeline, clips: Mapping[str, Samples], target_lufs: float, ceiling_dbtp: float
+    timeline: Timeline,
+    clips: Mapping[str, Samples],
+    target_lufs: float,
+    ceiling_dbtp: float,
+    speech_peak_dbtp: float | None = None,
 ) -> float:
-    """The gain that lands the file on ``target_lufs`` without passing ``ceiling_dbtp``."""
-    loudness = streamed_lufs(measurement_pieces(timeline, clips), timeline.sample_rate)
+    """The gain that lands the file on ``target_lufs`` without passing ``ceiling_dbtp``.
+
+    ``speech_peak_dbtp`` is a known bound on every clip's true peak (clips levelled by
+    ``synth`` are limited to one); without it every distinct clip is measured.
+    """
+    rate = timeline.sample_rate
+    loudness = streamed_lufs(measurement_pieces(timeline, clips), rate)
     if not np.isfinite(loudness):
         return 0.0
     gain = target_lufs - loudness
-    peak = max(
-        (true_peak_dbtp(event_audio(e, clips, timeline.sample_rate), timeline.sample_rate)
-         for e in _distinct(timeline)),
-        default=-100.0,
-    )
-    return min(gain, ceiling_dbtp - peak)
+    peaks = [_tone_peak(e.tone, rate) for e in _distinct(timeline) if e.tone is not None]
+    if speech_peak_dbtp is None:
+        peaks += [
+            true_peak_dbtp(event_audio(e, clips, rate), rate)
+            for e in _distinct(timeline)
+            if e.tone is None
+        ]
+    elif clips:
+        peaks.append(speech_peak_dbtp)
+    return min(gain, ceiling_dbtp - max(peaks, default=-100.0))
+
+
+@functools.cache
+def _tone_peak(name: str, rate: int) -> float:
+    return true_peak_dbtp(render_tone(name, rate), rate)
 
 
 def _distinct(timeline: Timeline) -> list[Event]:

@@ -24,9 +24,7 @@ def register(app: typer.Typer) -> None:
 
 def build_command(
     routines: Annotated[list[Path], typer.Argument(help="Routine files, or folders of them.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output folder.")] = Path(
-        "output"
-    ),
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output folder.")] = Path("output"),
     engine: Annotated[str | None, typer.Option(help="auto | piper | pyttsx3")] = None,
     voice: Annotated[str | None, typer.Option(help="Engine voice id (see `voices`).")] = None,
     rate: Annotated[float | None, typer.Option(help="Speaking speed, 0.5-2.0.")] = None,
@@ -49,8 +47,9 @@ def build_command(
     overrides = OverrideOptions(tuple(set_ or ()), hold, rest, scale, fit)
     with user_errors():
         files = _expand(routines)
-        base = BuildOptions(output_dir=output, engine=engine, voice=voice, rate=rate,
-                            loudness=loudness, music=music)
+        base = BuildOptions(
+            output_dir=output, engine=engine, voice=voice, rate=rate, loudness=loudness, music=music
+        )
         if len(files) == 1:
             _show(_build_one(files[0], base, overrides))
             return
@@ -78,8 +77,13 @@ def _is_library(path: Path) -> bool:
 def _build_one(path: Path, base: BuildOptions, overrides: OverrideOptions) -> BuildResult:
     options = apply_overrides(path, base, overrides)
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=err, transient=True, disable=not err.is_terminal,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
     ) as bar:
         task = bar.add_task(f"{path.stem}: speech", total=None)
 

@@ -79,5 +79,7 @@ def _cache() -> int:
         count, size = cache.size()
     except Exception as exc:
         return _bad(f"cache {cache.root}", exc, FIXES["cache"])
-    return _ok("cache", f"{cache.root} ({count} clips, {size / 1e6:.1f} MB); "
-                        "`routinecast cache clear` empties it")
+    return _ok(
+        "cache",
+        f"{cache.root} ({count} clips, {size / 1e6:.1f} MB); `routinecast cache clear` empties it",
+    )

@@ -36,8 +36,7 @@ def list_command(
         for name in ("id", "name", "kind", "sides", "default"):
             exercises.add_column(name, no_wrap=name == "id")
         for ex in load_library(shipped_library_path()).values():
-            default = (f"{ex.reps} reps" if ex.kind == "reps" else
-                       f"{(ex.hold_ms or 0) // 1000} s")
+            default = f"{ex.reps} reps" if ex.kind == "reps" else f"{(ex.hold_ms or 0) // 1000} s"
             exercises.add_row(ex.id, ex.name, ex.kind, ex.sides, default)
         out.print(exercises)
 

@@ -65,7 +65,8 @@ def new_command(
         schema = Path(__file__).resolve().parents[3] / "docs" / "routinecast.schema.json"
         text = STARTER.format(path=path, title=title)
         if schema.exists():
-            text = text.replace("https://routinecast.invalid/routinecast.schema.json",
-                                schema.as_uri())
+            text = text.replace(
+                "https://routinecast.invalid/routinecast.schema.json", schema.as_uri()
+            )
         path.write_text(text, encoding="utf-8")
     out.print(f"wrote {path}; edit it, then: routinecast build {path}")

@@ -36,7 +36,8 @@ def plan_command(
     """Print the timeline of ROUTINE: blocks, total, distance to target, warnings."""
     with user_errors():
         options = apply_overrides(
-            routine, BuildOptions(engine=engine, voice=voice, rate=rate),
+            routine,
+            BuildOptions(engine=engine, voice=voice, rate=rate),
             OverrideOptions(tuple(set_ or ()), hold, rest, scale, fit),
         )
         timeline = plan(routine, options)
@@ -53,8 +54,13 @@ def _table(timeline: Timeline, events: bool) -> Table:
         if block.kind == "work":
             what += f" ({block.side})" if block.side else ""
             what += f", set {block.set}/{block.sets}" if (block.sets or 1) > 1 else ""
-        table.add_row(clock(block.start_ms), format_duration(block.length_ms), block.kind,
-                      str(block.step or ""), what)
+        table.add_row(
+            clock(block.start_ms),
+            format_duration(block.length_ms),
+            block.kind,
+            str(block.step or ""),
+            what,
+        )
         if events:
             for event in timeline.events:
                 if block.start_ms <= event.start_ms < block.end_ms:
@@ -65,17 +71,24 @@ def _table(timeline: Timeline, events: bool) -> Table:
 
 def _summary(timeline: Timeline) -> None:
     total = timeline.duration_ms
-    out.print(f"total {clock(total)} ({format_duration(total)}); work "
-              f"{format_duration(timeline.work_ms)}; {len(timeline.chapters)} chapters")
+    out.print(
+        f"total {clock(total)} ({format_duration(total)}); work "
+        f"{format_duration(timeline.work_ms)}; {len(timeline.chapters)} chapters"
+    )
     if timeline.target_ms is not None:
         diff = total - timeline.target_ms
         side = "over" if diff > 0 else "under"
-        out.print(f"target {format_duration(timeline.target_ms)}: "
-                  f"{format_duration(abs(diff))} {side}" if diff else "target: exactly on it")
+        out.print(
+            f"target {format_duration(timeline.target_ms)}: {format_duration(abs(diff))} {side}"
+            if diff
+            else "target: exactly on it"
+        )
     if timeline.overrides:
         out.print("overrides: " + ", ".join(timeline.overrides))
     if timeline.estimated:
-        out.print(f"{len(timeline.estimated)} of the spoken lines are not synthesised yet; "
-                  "their lengths are estimated, so the built file may differ slightly")
+        out.print(
+            f"{len(timeline.estimated)} of the spoken lines are not synthesised yet; "
+            "their lengths are estimated, so the built file may differ slightly"
+        )
     for warning in timeline.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}")

@@ -21,7 +21,10 @@ class SilentEngine:
     name = "fake"
 
     def __init__(
-        self, ms_per_char: int = 60, min_ms: int = 200, lengths: Mapping[str, int] | None = None,
+        self,
+        ms_per_char: int = 60,
+        min_ms: int = 200,
+        lengths: Mapping[str, int] | None = None,
         fail_on: str | None = None,
     ) -> None:
         self.ms_per_char = ms_per_char

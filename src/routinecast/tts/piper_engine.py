@@ -110,8 +110,7 @@ class PiperEngine:
         from piper import SynthesisConfig
 
         voice = self._load()
-        config = SynthesisConfig(length_scale=self._length_scale / self.rate,
-                                 normalize_audio=False)
+        config = SynthesisConfig(length_scale=self._length_scale / self.rate, normalize_audio=False)
         try:
             parts = [
                 trim_silence(to_rate(np.asarray(c.audio_float_array), c.sample_rate))

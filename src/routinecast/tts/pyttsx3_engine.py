@@ -83,8 +83,8 @@ def _release() -> None:
 
 def _version() -> str:
     try:
-        return metadata.version("pyttsx3") + "/espeakng-loader " + metadata.version(
-            "espeakng-loader"
+        return (
+            metadata.version("pyttsx3") + "/espeakng-loader " + metadata.version("espeakng-loader")
         )
     except metadata.PackageNotFoundError:
         return "unknown"
