@@ -66,3 +66,49 @@ def test_tags_chapters_captions_and_warm_rebuild(tmp_path: Path) -> None:
     again = build(tmp_path / "short-check.yaml", BuildOptions(output_dir=tmp_path / "out"))
     assert again.clips_made == 0 and again.clips_cached > 0
     assert json.loads(again.timeline_path.read_text("utf-8")) == doc
+
+
+DESK = Path(__file__).resolve().parents[1] / "routines" / "desk-hip-reset.yaml"
+
+
+def _work_intervals_from_audio(mp3: Path, doc: dict[str, object]) -> list[float]:
+    """Start-tone onset to stop-tone onset of every work block, measured in the audio."""
+    samples = decode_audio(mp3)
+    onsets = {
+        (event["tone"], event["start_ms"]): event["start_ms"] + err
+        for event, err in tone_onset_errors(samples, doc, 22050)
+    }
+    return [
+        onsets[("stop", b["end_ms"])] - onsets[("start", b["start_ms"])]
+        for b in doc["blocks"]  # type: ignore[attr-defined]
+        if b["kind"] == "work"
+    ]
+
+
+@pytest.mark.slow
+def test_set_override_changes_exactly_those_holds_and_fit_lands(tmp_path: Path) -> None:
+    from routinecast.overrides import parse_overrides
+
+    base = build(DESK, BuildOptions(output_dir=tmp_path / "base"))
+    step = "half-kneeling-hip-flexor-stretch"
+    options = BuildOptions(
+        output_dir=tmp_path / "set", overrides=parse_overrides((f"{step}.hold=45s",))
+    )
+    changed = build(DESK, options)
+    doc = json.loads(changed.timeline_path.read_text("utf-8"))
+    base_doc = json.loads(base.timeline_path.read_text("utf-8"))
+    measured = _work_intervals_from_audio(changed.mp3, doc)
+    works = [b for b in doc["blocks"] if b["kind"] == "work"]
+    old = [b for b in base_doc["blocks"] if b["kind"] == "work"]
+    hits = [i for i, b in enumerate(works) if b["exercise"] == step]
+    assert len(hits) == 4
+    for i, (block, before) in enumerate(zip(works, old, strict=True)):
+        want = 45000 if i in hits else before["planned_ms"]
+        assert block["planned_ms"] == want
+        assert abs(measured[i] - want) <= 5.0
+    assert doc["overrides"] == [f"{step}.hold=45s"]
+    assert f"{step}.hold=45s" in read_tags(changed.mp3)[0].title
+    assert changed.clips_made <= 2
+    fitted = build(DESK, BuildOptions(output_dir=tmp_path / "fit",
+                                      overrides=parse_overrides(fit="15m")))
+    assert abs(fitted.timeline.duration_ms - 15 * 60_000) <= 1000
