@@ -24,11 +24,15 @@ def builtin_lexicon() -> tuple[tuple[str, str], ...]:
 
 
 class Lexicon:
-    """Whole-word, case-insensitive replacements, longest words first."""
+    """Whole-word, case-insensitive replacements, longest words first.
+
+    Respellings are lowered: people mark stress with capitals (SO-az), but the voices
+    spell capital letters out like an acronym ("EYE" becomes "E Y E").
+    """
 
     def __init__(self, entries: Iterable[tuple[str, str]] = ()) -> None:
-        merged = {k.lower(): v for k, v in builtin_lexicon()}
-        merged.update({k.lower(): v for k, v in entries})
+        merged = {k.lower(): v.lower() for k, v in builtin_lexicon()}
+        merged.update({k.lower(): v.lower() for k, v in entries})
         self.entries = tuple(sorted(merged.items()))
         words = sorted(merged, key=len, reverse=True)
         self._pattern = (

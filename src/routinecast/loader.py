@@ -72,7 +72,7 @@ MERGED_MAPS = ("pacing", "voice", "lexicon", "cues")
 MAP_SHAPES = {
     "pacing": "pacing fields (" + ", ".join(PACING_FIELDS) + ")",
     "voice": "voice fields (" + ", ".join(VOICE_FIELDS) + ")",
-    "lexicon": "words to respellings (psoas: SO-az)",
+    "lexicon": "words to respellings (psoas: so-us)",
     "cues": 'template names to templates (rest: "Rest {{ seconds(rest) }}.")',
 }
 MAX_EXTENDS = 20
