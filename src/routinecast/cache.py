@@ -34,7 +34,7 @@ from .tts.base import Samples
 MAGIC = b"RCCLIP01"
 HEADER = struct.Struct("<8sI32s")
 TMP_SUFFIX = ".tmp"
-PROCESSING = "level-v2:lp8k:-16LUFS:-3dBTP:trim15ms"
+PROCESSING = "level-v2:lp8k:-16LUFS:-3.3dBTP:trim15ms"
 """Bump when clip processing changes, so old clips are not reused."""
 
 

@@ -44,8 +44,8 @@ from .tts.registry import resolve_name
 MAX_ROUTINE_MS = 6 * 3600 * 1000
 """The longest routine built or planned (documented in the README): six hours."""
 DEFAULT_LOUDNESS = -16.0
-TRUE_PEAK_CEILING = -1.6
-"""Mastering ceiling in dBTP before encoding; MP3 adds ~0.2 dB, the file stays <= -1 dBTP."""
+TRUE_PEAK_CEILING = -1.8
+"""Mastering ceiling in dBTP before encoding; MP3 adds up to ~0.8 dB, the file stays <= -1 dBTP."""
 CODEC_LOUDNESS_LOSS_LU = 0.45
 """Measured: LAME at 22.05 kHz mono (64 and 96 kbps) lowers integrated loudness by
 0.42-0.46 LU on band-limited speech; the master gain makes up for it."""

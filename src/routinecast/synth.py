@@ -47,7 +47,7 @@ ESTIMATE_MS_PER_CHAR = 62
 """``plan``'s estimate for a text not yet in the cache (piper at rate 1 averages ~60)."""
 
 CLIP_LUFS = -16.0
-CLIP_CEILING_DBTP = -3.0
+CLIP_CEILING_DBTP = -3.3
 """Clips are levelled below the master ceiling: MP3 encoding adds up to ~1 dB of overshoot."""
 
 Progress = Callable[[int, int], None]
