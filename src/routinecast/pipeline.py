@@ -60,7 +60,9 @@ class BuildOptions:
     voice: str | None = None
     rate: float | None = None
     loudness: float = DEFAULT_LOUDNESS
-    bitrate_kbps: int = 64
+    bitrate_kbps: int = 96
+    """96, not 64: at 64 kbps the encoder's noise raised speech peaks by up to 1 dB (true
+    peak -0.83 dBTP from a -1.8 dBTP master); at 96 kbps they stay under the master's."""
     overrides: Overrides = field(default_factory=Overrides)
     cache_dir: Path | None = None
     workers: int | None = None

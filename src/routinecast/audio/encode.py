@@ -51,7 +51,7 @@ class Mp3Settings:
     """Output format: always mono, constant bitrate."""
 
     sample_rate: int = SAMPLE_RATE
-    bitrate_kbps: int = 64
+    bitrate_kbps: int = 96
 
     def __post_init__(self) -> None:
         allowed = _BITRATES_KBPS.get(self.sample_rate) if _is_int(self.sample_rate) else None
