@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from routinecast.audio.decode import decode_audio
+from routinecast.audio.quality import measure, problems
 from routinecast.audio.tags import read_tags
 from routinecast.pipeline import BuildOptions, build
 from routinecast.verify import audio_problems, timeline_problems, tone_onset_errors
@@ -51,6 +52,8 @@ def test_build_decodes_to_its_timeline(tmp_path: Path, engine: str) -> None:
     works = [b for b in doc["blocks"] if b["kind"] == "work"]
     assert [b["end_ms"] - b["start_ms"] for b in works] == [12000, 12000, 8000, 8000]
     assert doc["voice"]["engine"] == engine
+    quality = measure(mp3, doc)
+    assert problems(quality) == [], quality
 
 
 @pytest.mark.slow
