@@ -48,3 +48,4 @@ def test_format_and_speak() -> None:
     assert spoken_seconds(120000) == "2 minutes"
     assert spoken_seconds(1000) == "1 second"
     assert clock(754321) == "12:34.3"
+    assert clock(779_980) == "13:00.0"

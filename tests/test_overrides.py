@@ -83,7 +83,7 @@ def test_scale_keeps_phases_summing_to_tempo() -> None:
     step = next(s for s in routine.steps if s.phases and s.kind == "reps")
     scaled = scale_step(step, 1.5)
     assert sum(p.ms for p in scaled.phases) == scaled.tempo_ms
-    assert scaled.tempo_ms == round(step.tempo_ms * 1.5 / 100) * 100
+    assert scaled.tempo_ms == round(step.tempo_ms * 1.5 / 10) * 10
 
 
 @pytest.mark.parametrize(

@@ -81,5 +81,5 @@ def spoken_seconds(ms: int) -> str:
 
 def clock(ms: int) -> str:
     """A timestamp for tables: 754321 -> "12:34.3"."""
-    minutes, rest = divmod(ms, 60_000)
-    return f"{minutes}:{rest / 1000:04.1f}"
+    minutes, tenths = divmod(round(ms / 100), 600)
+    return f"{minutes}:{tenths / 10:04.1f}"

@@ -1,7 +1,7 @@
 """``--fit``: find the scale of work and rest times that lands a routine on a length.
 
 The total length grows with the scale but not proportionally (narration, switches
-and transitions do not scale, and scaled times are rounded to 100 ms), so the
+and transitions do not scale, and scaled times are rounded to 10 ms), so the
 scale is found by bracketing and secant steps on ``total_at(scale)``, a pure
 function the pipeline supplies (compile with the clip lengths it knows).
 """
@@ -48,7 +48,7 @@ def solve_scale(target_ms: int, total_at: Callable[[float], int]) -> float:
         return best[0]
     raise InputError(
         f"cannot land within a second of {clock(target_ms)}: the nearest is "
-        f"{clock(best[1])} (times are set in steps of 100 ms); try a slightly different length",
+        f"{clock(best[1])} (the spoken words change with the times); try a slightly different length",
         field="--fit",
     )
 

@@ -128,8 +128,8 @@ def _with_hold(step: Step, hold_ms: int) -> Step:
 
 
 def scale_ms(ms: int, factor: float) -> int:
-    """Scale a time, rounded to 100 ms (fine enough to fit a total within a second)."""
-    return max(100, round(ms * factor / 100) * 100) if ms else 0
+    """Scale a time, rounded to 10 ms (fine enough for --fit to land within a second)."""
+    return max(100, round(ms * factor / 10) * 10) if ms else 0
 
 
 def scale_step(step: Step, factor: float) -> Step:
