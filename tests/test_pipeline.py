@@ -112,6 +112,7 @@ def test_set_override_changes_exactly_those_holds_and_fit_lands(tmp_path: Path) 
     assert doc["overrides"] == [f"{step}.hold=45s"]
     assert f"{step}.hold=45s" in read_tags(changed.mp3)[0].title
     assert changed.clips_made <= 2
-    fitted = build(DESK, BuildOptions(output_dir=tmp_path / "fit",
-                                      overrides=parse_overrides(fit="15m")))
+    fitted = build(
+        DESK, BuildOptions(output_dir=tmp_path / "fit", overrides=parse_overrides(fit="15m"))
+    )
     assert abs(fitted.timeline.duration_ms - 15 * 60_000) <= 1000

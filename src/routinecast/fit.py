@@ -48,7 +48,8 @@ def solve_scale(target_ms: int, total_at: Callable[[float], int]) -> float:
         return best[0]
     raise InputError(
         f"cannot land within a second of {clock(target_ms)}: the nearest is "
-        f"{clock(best[1])} (the spoken words change with the times); try a slightly different length",
+        f"{clock(best[1])} (the spoken words change with the times); "
+        "try a slightly different length",
         field="--fit",
     )
 
