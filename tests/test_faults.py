@@ -65,7 +65,7 @@ steps:
   - exercise: knees-over-towel-psoas-release
     hold: 5s
   - exercise: dead-bug
-    reps: 2
+    hold: 12s
 """
 """Two short steps; 18 distinct spoken lines, enough for the parallel (worker) path."""
 STEM = "drill"

@@ -334,3 +334,22 @@ def test_messages_have_the_line(tmp_path: Path, text: str, line: int, phrase: st
     assert info.value.file == str(path)
     assert info.value.line == line
     assert phrase in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("step", "field", "hint"),
+    [
+        ("  - exercise: plank\n    hold: 30s\n    tempo: 3s\n", "tempo", "reps and flow"),
+        ("  - exercise: glute-bridge-march\n    breathe: 4-4\n", "breathe", "hold and flow"),
+        ("  - exercise: dead-bug\n    reps: 4\n", "reps", "reps exercises"),
+    ],
+)
+def test_a_field_the_kind_would_ignore_is_an_error(
+    tmp_path: Path, step: str, field: str, hint: str
+) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text("title: X\nsteps:\n" + step, encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_routine(path)
+    message = str(info.value)
+    assert f"{field} has no effect" in message and hint in message and "r.yaml:" in message

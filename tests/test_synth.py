@@ -33,7 +33,7 @@ steps:
   - exercise: knees-over-towel-psoas-release
     hold: 30s
   - exercise: dead-bug
-    reps: 2
+    hold: 12s
 """
 
 

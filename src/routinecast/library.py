@@ -7,6 +7,7 @@ phases, cues, breathe) is shared with steps, which may set the same fields.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -142,6 +143,7 @@ def parse_exercise(node: Any, where: Where, step: str | None = None) -> Exercise
         **fields,
     )
     check_phases(exercise.phases, exercise.tempo_ms, replace(here, line=ymap.line_of("phases")))
+    check_fits_kind(exercise.kind, list(ymap), here, ymap.line_of)
     return exercise
 
 
@@ -206,6 +208,28 @@ def _phases(val: Val, here: Where) -> tuple[Phase, ...]:
     if not phases:
         raise here.at(val).error("must list at least one phase", field="phases")
     return tuple(phases)
+
+
+USELESS = {
+    "hold": {"reps": "reps", "tempo": "a tempo", "phases": "phases"},
+    "reps": {"hold": "a hold time (the work time is reps x tempo)", "breathe": "paced breathing"},
+    "flow": {"reps": "reps"},
+}
+"""Fields a kind of exercise would silently ignore: written anyway, they are errors."""
+
+
+def check_fits_kind(kind: str, present: Iterable[str], where: Where, line_of: Any) -> None:
+    """Refuse a field that has no effect on this kind, saying which kinds use it."""
+    for field in present:
+        what = USELESS.get(kind, {}).get(field)
+        if what is not None:
+            users = [k for k in ("hold", "reps", "flow") if field not in USELESS[k]]
+            raise where.error(
+                f"has no effect: a {kind} exercise does not use {what}; "
+                f"{field} is for {' and '.join(users)} exercises",
+                field=field,
+                line=line_of(field),
+            )
 
 
 def check_phases(phases: tuple[Phase, ...], tempo_ms: int | None, here: Where) -> None:

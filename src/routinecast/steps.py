@@ -27,7 +27,7 @@ from .fields import (
     show,
     suggest,
 )
-from .library import check_phases, is_slug, parse_exercise, work_fields
+from .library import check_fits_kind, check_phases, is_slug, parse_exercise, work_fields
 from .model import (
     SIDES,
     Exercise,
@@ -294,6 +294,9 @@ def _check_work(step: Step, raw: dict[str, Val], where: Where) -> None:
 
     def spot(key: str) -> Where:
         return where.at(raw[key]) if key in raw else where
+
+    own = [k for k in raw if k != "__line__" and raw[k].value not in (None, False)]
+    check_fits_kind(step.kind, own, where, lambda key: raw[key].line)
 
     if step.kind in ("hold", "flow") and not step.hold_ms:
         raise where.error(
