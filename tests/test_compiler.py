@@ -279,13 +279,15 @@ def test_rep_counts() -> None:
     tl = build(r, default=300)
     work = tl.blocks[2]
     assert work.length_ms == 9000
-    # the first count waits for the start tone and its guard; reps get no ticks in work
+    # the first count waits for the start tone and its guard; the last waits for the
+    # first countdown tick (120 ms) and its guard: ticks come before a stop tone too
     assert said(tl, work.start_ms, work.end_ms) == [
         ("1", work.start_ms + 450),
         ("2", work.start_ms + 3000),
-        ("3", work.start_ms + 6000),
+        ("3", work.start_ms + 6270),
     ]
-    assert not [t for t in ticks(tl) if work.start_ms <= t < work.end_ms]
+    in_work = [t for t in ticks(tl) if work.start_ms <= t < work.end_ms]
+    assert in_work == [work.end_ms - 3000, work.end_ms - 2000, work.end_ms - 1000]
 
 
 def test_alternate_counts_name_the_side() -> None:

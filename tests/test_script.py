@@ -138,10 +138,10 @@ def test_outro_and_intro() -> None:
     assert (items[0].kind, items[-1].kind) == ("intro", "outro")
 
 
-def test_work_countdown_is_for_holds_and_flows_only() -> None:
+def test_every_kind_counts_down_to_its_stop_tone() -> None:
     assert works(script(step()))[0].countdown == 3
     assert works(script(step(kind="flow")))[0].countdown == 3
-    assert works(script(step(kind="reps", reps=5, tempo_ms=2000)))[0].countdown == 0
+    assert works(script(step(kind="reps", reps=5, tempo_ms=2000)))[0].countdown == 3
 
 
 def test_rep_counts() -> None:

@@ -167,8 +167,7 @@ def _step_items(step: Step, exercise: Exercise, book: CueBook, routine: Routine)
             if turn:
                 yield _switch_gap(step, exercise, side, set_no, book, countdown)
             timed = tuple(_timed(step, exercise, side, set_no, book, routine))
-            work_countdown = 0 if step.kind == "reps" else countdown
-            yield Work(step.work_ms, step, side, set_no, timed, work_countdown)
+            yield Work(step.work_ms, step, side, set_no, timed, countdown)
         if set_no < step.sets:
             yield _set_rest_gap(step, exercise, set_no + 1, book, countdown)
 
