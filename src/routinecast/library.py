@@ -7,7 +7,7 @@ phases, cues, breathe) is shared with steps, which may set the same fields.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -193,15 +193,23 @@ def _equipment(ymap: YMap, here: Where) -> tuple[str, ...]:
     return tuple(t for t in texts if t)
 
 
-def _phases(val: Val, here: Where) -> tuple[Phase, ...]:
-    items = expect_list(val.value, here.at(val), "phases", "{say: word, for: 1s} items")
-    phases = []
+def _pairs(
+    val: Val, here: Where, field: str, keys: tuple[str, str], example: str
+) -> Iterator[tuple[YMap, Where]]:
+    """Each item of a list of two-key mappings (phases, cues), checked, with its location."""
+    items = expect_list(val.value, here.at(val), field, f"{example} items")
     for index, item in enumerate(items):
         spot = Where(here.file, items.line_of(index), here.what)
-        phase = expect_map(item, spot, f"phases[{index + 1}]", "say and for")
-        check_keys(phase, ("say", "for"), spot, phase.line_of)
-        if "say" not in phase or "for" not in phase:
-            raise spot.error("needs both say and for, like {say: up, for: 1s}", field="phases")
+        pair = expect_map(item, spot, f"{field}[{index + 1}]", " and ".join(keys))
+        check_keys(pair, keys, spot, pair.line_of)
+        if not all(key in pair for key in keys):
+            raise spot.error(f"needs both {' and '.join(keys)}, like {example}", field=field)
+        yield pair, spot
+
+
+def _phases(val: Val, here: Where) -> tuple[Phase, ...]:
+    phases = []
+    for phase, spot in _pairs(val, here, "phases", ("say", "for"), "{say: up, for: 1s}"):
         say = check_text(val_of(phase, "say"), spot, "phases.say", allow_empty=False)
         ms = check_duration(val_of(phase, "for"), spot, "phases.for", low=100, high=MAX_TEMPO_MS)
         phases.append(Phase(say, ms))
@@ -242,14 +250,8 @@ def check_phases(phases: tuple[Phase, ...], tempo_ms: int | None, here: Where) -
 
 
 def _cues(val: Val, here: Where) -> tuple[Cue, ...]:
-    items = expect_list(val.value, here.at(val), "cues", "{at: 3s, say: ...} items")
     cues = []
-    for index, item in enumerate(items):
-        spot = Where(here.file, items.line_of(index), here.what)
-        cue = expect_map(item, spot, f"cues[{index + 1}]", "at and say")
-        check_keys(cue, ("at", "say"), spot, cue.line_of)
-        if "at" not in cue or "say" not in cue:
-            raise spot.error("needs both at and say, like {at: 3s, say: Breathe.}", field="cues")
+    for cue, spot in _pairs(val, here, "cues", ("at", "say"), "{at: 3s, say: Breathe.}"):
         anchor, offset = _cue_at(val_of(cue, "at"), spot)
         say = check_text(val_of(cue, "say"), spot, "cues.say", allow_empty=False)
         cues.append(Cue(anchor, offset, say))

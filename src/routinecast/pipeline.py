@@ -96,20 +96,23 @@ class _Clock:
 
 
 def load(path: Path, options: BuildOptions) -> Routine:
-    """The routine with every override applied (``--fit`` is solved later)."""
-    routine = load_routine(path, options.overrides.patches)
-    return adjust(routine, options.overrides)
+    """The routine with every override applied but ``--fit`` (which needs clip lengths)."""
+    return adjust(load_routine(path, options.overrides.patches), options.overrides)
 
 
 FIT_ROUNDS = 3
 """--fit re-solves with measured lengths at most this often (new words, new lengths)."""
 
 
-def fitted(
-    path: Path, options: BuildOptions, synth: Synthesizer, known: Mapping[str, int] | None = None
+def overridden(
+    base: Routine, options: BuildOptions, synth: Synthesizer, known: Mapping[str, int] | None = None
 ) -> Routine:
-    """The routine scaled to ``--fit``, using ``known`` lengths, else cached or estimated."""
-    base = load_routine(path, options.overrides.patches)
+    """``base`` (as loaded, ``--set`` applied) with the other overrides, ``--fit`` included.
+
+    ``--fit`` uses the ``known`` clip lengths, else the cache's, else estimates.
+    """
+    if options.overrides.fit_ms is None:
+        return adjust(base, options.overrides)
     memo: dict[str, int] = dict(known or {})
 
     def lengths_of(texts: list[str]) -> dict[str, int]:
@@ -154,10 +157,9 @@ def voice_info(spec: EngineSpec, engine: SpeechEngine) -> dict[str, object]:
 
 def plan(path: Path, options: BuildOptions = BuildOptions()) -> Timeline:
     """The timeline without synthesising: lengths from the cache, else estimated."""
-    routine = load(path, options)
-    synth = synthesizer(routine, options)
-    if options.overrides.fit_ms is not None:
-        routine = fitted(path, options, synth)
+    base = load_routine(path, options.overrides.patches)
+    synth = synthesizer(base, options)
+    routine = overridden(base, options, synth)
     lengths, estimated = synth.lengths_ms(spoken_texts(build_script(routine)))
     timeline = compile_timeline(routine, lengths, voice_info(synth.spec, synth.engine))
     check_length(path, timeline.duration_ms)
@@ -204,32 +206,27 @@ def build(
     """Build the routine at ``path``; nothing is written unless everything succeeds."""
     clock = _Clock()
     with clock.stage("load"):
-        routine = load(path, options)
-        synth = synthesizer(routine, options, engine)
-        if options.overrides.fit_ms is not None:
-            routine = fitted(path, options, synth)
+        base = load_routine(path, options.overrides.patches)
+        synth = synthesizer(base, options, engine)
+        routine = overridden(base, options, synth)
         texts = spoken_texts(build_script(routine))
         check_length(path, _shortest(routine, texts), at_least=True)
         outputs = OutputSet(options.output_dir, path.stem if path.suffix else path.name)
         outputs.precheck()
     _say(on_stage, "speech")
-    with clock.stage("synth"):
-        clips = synth.clips(texts, progress)
-    with clock.stage("layout"):
-        lengths = {text: clip_ms(clip) for text, clip in clips.items()}
-        timeline = compile_timeline(
-            routine, lengths, voice_info(synth.spec, synth.engine), SAMPLE_RATE
-        )
-    for _ in range(FIT_ROUNDS):
-        if not _off_target(options, timeline):
-            break
-        routine = fitted(path, options, synth, lengths)
+    clips: dict[str, Samples] = {}
+    for round_no in range(FIT_ROUNDS + 1):
         with clock.stage("synth"):
-            clips.update(synth.clips(spoken_texts(build_script(routine)), progress))
-        lengths = {text: clip_ms(clip) for text, clip in clips.items()}
-        timeline = compile_timeline(
-            routine, lengths, voice_info(synth.spec, synth.engine), SAMPLE_RATE
-        )
+            clips.update(synth.clips(texts, progress))
+        with clock.stage("layout"):
+            lengths = {text: clip_ms(clip) for text, clip in clips.items()}
+            timeline = compile_timeline(
+                routine, lengths, voice_info(synth.spec, synth.engine), SAMPLE_RATE
+            )
+        if round_no == FIT_ROUNDS or not _off_target(options, timeline):
+            break
+        routine = overridden(base, options, synth, lengths)  # re-solve with measured lengths
+        texts = spoken_texts(build_script(routine))
     check_length(path, timeline.duration_ms)
     with clock.stage("master"):
         gain = cached_master_gain(
