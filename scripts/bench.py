@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def one_build(routine: str, out: str, sets: list[str]) -> None:
     """Child mode: build once, print JSON with wall time, stages and peak memory."""
     start = time.perf_counter()
-    from routinecast.overrides import parse_overrides
+    from routinecast.load.overrides import parse_overrides
     from routinecast.pipeline import BuildOptions, build
 
     options = BuildOptions(output_dir=Path(out), overrides=parse_overrides(tuple(sets)))

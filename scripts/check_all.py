@@ -32,8 +32,8 @@ def check(routine: Path, engine: str, out: Path) -> str:
     from routinecast.audio.ffmpeg import ffmpeg_exe
     from routinecast.audio.quality import measure, problems
     from routinecast.audio.tags import read_tags
+    from routinecast.audio.verify import audio_problems, timeline_problems
     from routinecast.pipeline import BuildOptions, build
-    from routinecast.verify import audio_problems, timeline_problems
 
     result = build(routine, BuildOptions(output_dir=out, engine=engine))
     doc = json.loads(result.timeline_path.read_text("utf-8"))
@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--engine", default="piper")
     parser.add_argument("--output", default=str(ROOT / "output"))
     args = parser.parse_args()
-    from routinecast.loader import is_library_file
+    from routinecast.load.routine import is_library_file
 
     for routine in sorted((ROOT / "routines").glob("*.yaml")):
         if not is_library_file(routine):

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from routinecast.loader import load_library, shipped_library_path
+from routinecast.load.routine import load_library, shipped_library_path
 from routinecast.model import Exercise
 from routinecast.pipeline import plan
 

@@ -1,4 +1,4 @@
-"""Regenerate ``docs/routinecast.schema.json`` from ``routinecast.schema.json_schema()``.
+"""Regenerate ``docs/routinecast.schema.json`` from ``routinecast.load.schema.json_schema()``.
 
     python scripts/write_schema.py
 
@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from routinecast.schema import json_schema
+from routinecast.load.schema import json_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = ROOT / "docs" / "routinecast.schema.json"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from routinecast.verify import audio_problems, timeline_problems
+from routinecast.audio.verify import audio_problems, timeline_problems
 
 ROUTINE = """\
 title: Shared Cache

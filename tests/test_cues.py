@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from routinecast.compiler import compile_timeline
 from routinecast.cues import (
     TEMPLATE_VARIABLES,
     CueBook,
@@ -18,10 +17,11 @@ from routinecast.cues import (
     variables_of,
 )
 from routinecast.errors import InputError
-from routinecast.fields import Val, Where
-from routinecast.loader import load_routine
+from routinecast.load.fields import Val, Where
+from routinecast.load.routine import load_routine
 from routinecast.model import Exercise, Routine, Step
-from routinecast.script import build_script, spoken_texts
+from routinecast.timing.compiler import compile_timeline
+from routinecast.timing.script import build_script, spoken_texts
 
 STRETCH = Exercise(
     id="hip-stretch",

@@ -23,8 +23,7 @@ import yaml
 
 from routinecast.cli.validate import check_file
 from routinecast.cues import builtin_templates
-from routinecast.lexicon import builtin_lexicon
-from routinecast.loader import (
+from routinecast.load.routine import (
     EXERCISE_FIELDS,
     PACING_FIELDS,
     ROUTINE_FIELDS,
@@ -32,6 +31,7 @@ from routinecast.loader import (
     VOICE_FIELDS,
     load_library,
 )
+from routinecast.speech.lexicon import builtin_lexicon
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "routine-format.md"

@@ -48,16 +48,16 @@ import pytest
 from typer.testing import CliRunner
 
 from routinecast import pipeline
-from routinecast.cache import ClipCache
 from routinecast.cli import app
-from routinecast.compiler import compile_timeline
 from routinecast.errors import EngineError, LimitError, OutputError
-from routinecast.fields import MAX_TEXT_CHARS
+from routinecast.load.fields import MAX_TEXT_CHARS
+from routinecast.load.yamlsrc import MAX_FILE_BYTES
 from routinecast.pipeline import MAX_ROUTINE_MS, BuildOptions
-from routinecast.script import build_script, spoken_texts
-from routinecast.tts.base import Samples
-from routinecast.tts.fake import SilentEngine
-from routinecast.yamlsrc import MAX_FILE_BYTES
+from routinecast.speech.cache import ClipCache
+from routinecast.speech.engines.base import Samples
+from routinecast.speech.engines.fake import SilentEngine
+from routinecast.timing.compiler import compile_timeline
+from routinecast.timing.script import build_script, spoken_texts
 
 SHORT = """\
 title: Fault Drill
@@ -371,7 +371,7 @@ def test_engine_exception_through_the_cli(tmp_path: Path, monkeypatch: pytest.Mo
     path, out = routine(tmp_path), tmp_path / "out"
     plant_old(out)
     monkeypatch.setenv("ROUTINECAST_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr("routinecast.synth.make_engine", lambda *a, **k: RaisingEngine())
+    monkeypatch.setattr("routinecast.speech.synth.make_engine", lambda *a, **k: RaisingEngine())
     code, _, stderr = invoke(["build", str(path), "--output", str(out), "--engine", "fake"])
     assert code == 1
     line = one_line(stderr)

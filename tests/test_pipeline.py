@@ -10,8 +10,8 @@ import pytest
 from routinecast.audio.decode import decode_audio
 from routinecast.audio.quality import measure, problems
 from routinecast.audio.tags import read_tags
+from routinecast.audio.verify import audio_problems, timeline_problems, tone_onset_errors
 from routinecast.pipeline import BuildOptions, build
-from routinecast.verify import audio_problems, timeline_problems, tone_onset_errors
 
 SHORT = """\
 title: Short Check
@@ -90,7 +90,7 @@ def _work_intervals_from_audio(mp3: Path, doc: dict[str, object]) -> list[float]
 
 @pytest.mark.slow
 def test_set_override_changes_exactly_those_holds_and_fit_lands(tmp_path: Path) -> None:
-    from routinecast.overrides import parse_overrides
+    from routinecast.load.overrides import parse_overrides
 
     base = build(DESK, BuildOptions(output_dir=tmp_path / "base"))
     step = "half-kneeling-hip-flexor-stretch"

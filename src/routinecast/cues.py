@@ -20,10 +20,10 @@ import jinja2.meta
 import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
-from .durations import spoken_seconds
-from .errors import InputError
-from .fields import MAX_TEXT_CHARS, Val, Where, suggest
-from .model import Exercise, Routine, Side, Step, other_side
+from routinecast.durations import spoken_seconds
+from routinecast.errors import InputError
+from routinecast.load.fields import MAX_TEXT_CHARS, Val, Where, suggest
+from routinecast.model import Exercise, Routine, Side, Step, other_side
 
 _STEP = frozenset({"step", "exercise", "side", "set", "sets"})
 TEMPLATE_VARIABLES: Mapping[str, frozenset[str]] = {

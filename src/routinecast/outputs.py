@@ -24,8 +24,8 @@ import shutil
 from pathlib import Path
 from types import TracebackType
 
-from .errors import OutputError
-from .timeline import Timeline
+from routinecast.errors import OutputError
+from routinecast.timeline import Timeline
 
 SUFFIXES = (".mp3", ".timeline.json", ".vtt")
 COMMIT_ORDER = (".timeline.json", ".vtt", ".mp3")

@@ -20,26 +20,26 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import SAMPLE_RATE
-from .audio.encode import Mp3Settings, encode_mp3
-from .audio.mix import render
-from .audio.tags import Tags, write_tags
-from .cache import ClipCache
-from .compiler import compile_timeline
-from .durations import format_duration
-from .errors import LimitError, OutputError
-from .fit import fit_routine
-from .lexicon import Lexicon
-from .loader import load_routine, show_path
-from .mastering import cached_master_gain
-from .model import Routine
-from .outputs import UNCHANGED, OutputSet, timeline_json, timeline_vtt
-from .overrides import Overrides, adjust
-from .script import build_script, spoken_texts
-from .synth import EngineSpec, Progress, Synthesizer, clip_ms
-from .timeline import Timeline
-from .tts.base import Samples, SpeechEngine
-from .tts.registry import resolve_name
+from routinecast import SAMPLE_RATE
+from routinecast.audio.encode import Mp3Settings, encode_mp3
+from routinecast.audio.mastering import cached_master_gain
+from routinecast.audio.mix import render
+from routinecast.audio.tags import Tags, write_tags
+from routinecast.durations import format_duration
+from routinecast.errors import LimitError, OutputError
+from routinecast.load.overrides import Overrides, adjust
+from routinecast.load.routine import load_routine, show_path
+from routinecast.model import Routine
+from routinecast.outputs import UNCHANGED, OutputSet, timeline_json, timeline_vtt
+from routinecast.speech.cache import ClipCache
+from routinecast.speech.engines.base import Samples, SpeechEngine
+from routinecast.speech.engines.registry import resolve_name
+from routinecast.speech.lexicon import Lexicon
+from routinecast.speech.synth import EngineSpec, Progress, Synthesizer, clip_ms
+from routinecast.timeline import Timeline
+from routinecast.timing.compiler import compile_timeline
+from routinecast.timing.fit import fit_routine
+from routinecast.timing.script import build_script, spoken_texts
 
 MAX_ROUTINE_MS = 6 * 3600 * 1000
 """The longest routine built or planned (documented in the README): six hours."""
@@ -309,7 +309,7 @@ def _with_signal_name(message: str) -> str:
 def _music_bed(options: BuildOptions, timeline: Timeline) -> Callable[[int, int], Samples] | None:
     if options.music is None:
         return None
-    from .audio.music import MusicBed
+    from routinecast.audio.music import MusicBed
 
     return MusicBed(options.music, timeline)
 

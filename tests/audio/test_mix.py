@@ -9,7 +9,6 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from routinecast.audio.level import integrated_lufs
 from routinecast.audio.mix import (
     event_audio,
     master_gain_db,
@@ -20,6 +19,7 @@ from routinecast.audio.mix import (
     to_int16,
 )
 from routinecast.audio.tones import render_tone
+from routinecast.dsp.level import integrated_lufs
 from routinecast.timeline import Event, Timeline
 
 SR = 22050

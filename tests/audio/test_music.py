@@ -15,12 +15,12 @@ import pytest
 from routinecast import pipeline
 from routinecast.audio import music
 from routinecast.audio.decode import decode_audio
-from routinecast.audio.level import integrated_lufs, max_step, true_peak_dbtp
 from routinecast.audio.music import BED_LUFS, DUCK_DB, DuckEnvelope, MusicBed
+from routinecast.audio.verify import audio_problems, timeline_problems
+from routinecast.dsp.level import integrated_lufs, max_step, true_peak_dbtp
 from routinecast.errors import InputError
+from routinecast.speech.engines.fake import SilentEngine
 from routinecast.timeline import Event, Timeline
-from routinecast.tts.fake import SilentEngine
-from routinecast.verify import audio_problems, timeline_problems
 
 SR = 22050
 LOOP_S = 3

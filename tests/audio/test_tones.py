@@ -10,8 +10,8 @@ import pytest
 from numpy.typing import NDArray
 
 from routinecast import SAMPLE_RATE
-from routinecast.audio.level import max_step, true_peak_dbtp
 from routinecast.audio.tones import TONES, ToneSpec, render_tone, tone_names
+from routinecast.dsp.level import max_step, true_peak_dbtp
 
 SR = SAMPLE_RATE
 TIMED = ("tick", "start", "stop")

@@ -9,11 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from routinecast.audio.ffmpeg import ffmpeg_exe
-from routinecast.cache import ClipCache
 from routinecast.cli import app
 from routinecast.errors import EngineError
-from routinecast.tts.base import SpeechEngine
-from routinecast.tts.registry import make_engine
+from routinecast.speech.cache import ClipCache
+from routinecast.speech.engines.base import SpeechEngine
+from routinecast.speech.engines.registry import make_engine
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 import numpy as np
 import numpy.typing as npt
 
-from ..timeline import Event, Timeline
-from .level import true_peak_dbtp
-from .tones import render_tone
+from routinecast.audio.tones import render_tone
+from routinecast.dsp.level import true_peak_dbtp
+from routinecast.timeline import Event, Timeline
 
 Samples = npt.NDArray[np.float32]
 CHUNK_MS = 10_000

@@ -41,11 +41,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import InputError
-from ..timeline import Timeline
-from .decode import decode_stream
-from .level import true_peak_dbtp
-from .mix import streamed_lufs
+from routinecast.audio.decode import decode_stream
+from routinecast.audio.mix import streamed_lufs
+from routinecast.dsp.level import true_peak_dbtp
+from routinecast.errors import InputError
+from routinecast.timeline import Timeline
 
 Samples = npt.NDArray[np.float32]
 Floats = npt.NDArray[np.float64]

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .decode import decode_audio
-from .level import integrated_lufs, true_peak_dbtp
+from routinecast.audio.decode import decode_audio
+from routinecast.dsp.level import integrated_lufs, true_peak_dbtp
 
 CLIP_LEVEL = 0.999
 EDGE_US = 500

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from . import build, cache_cmd, doctor, list_cmd, new, plan, schema, validate, voices
+from routinecast.cli import build, cache_cmd, doctor, list_cmd, new, plan, schema, validate, voices
 
 app = typer.Typer(
     name="routinecast",

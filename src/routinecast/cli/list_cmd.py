@@ -8,11 +8,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..durations import clock
-from ..errors import RoutinecastError
-from ..loader import is_library_file, load_library, shipped_library_path, shipped_routines_dir
-from ..pipeline import plan
-from .common import out, user_errors
+from routinecast.cli.common import out, user_errors
+from routinecast.durations import clock
+from routinecast.errors import RoutinecastError
+from routinecast.load.routine import (
+    is_library_file,
+    load_library,
+    shipped_library_path,
+    shipped_routines_dir,
+)
+from routinecast.pipeline import plan
 
 
 def register(app: typer.Typer) -> None:

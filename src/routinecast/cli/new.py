@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ..errors import InputError
-from .common import out, user_errors
+from routinecast.cli.common import out, user_errors
+from routinecast.errors import InputError
 
 STARTER = """\
 # yaml-language-server: $schema=https://routinecast.invalid/routinecast.schema.json

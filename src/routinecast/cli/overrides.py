@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..overrides import parse_overrides
-from ..pipeline import BuildOptions
+from routinecast.load.overrides import parse_overrides
+from routinecast.pipeline import BuildOptions
 
 
 @dataclass(frozen=True)

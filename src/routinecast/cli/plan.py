@@ -9,11 +9,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..durations import clock, format_duration
-from ..pipeline import BuildOptions, plan
-from ..timeline import Timeline
-from .common import err, out, user_errors
-from .overrides import OverrideOptions, apply_overrides
+from routinecast.cli.common import err, out, user_errors
+from routinecast.cli.overrides import OverrideOptions, apply_overrides
+from routinecast.durations import clock, format_duration
+from routinecast.pipeline import BuildOptions, plan
+from routinecast.timeline import Timeline
 
 
 def register(app: typer.Typer) -> None:

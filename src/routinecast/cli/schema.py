@@ -6,8 +6,8 @@ import json
 
 import typer
 
-from ..schema import json_schema
-from .common import out
+from routinecast.cli.common import out
+from routinecast.load.schema import json_schema
 
 
 def register(app: typer.Typer) -> None:

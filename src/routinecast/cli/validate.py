@@ -8,12 +8,12 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from ..compiler import compile_timeline
-from ..errors import RoutinecastError
-from ..loader import load_library, load_routine, read_document
-from ..pipeline import check_length
-from ..script import build_script, spoken_texts
-from .common import err, one_line, out
+from routinecast.cli.common import err, one_line, out
+from routinecast.errors import RoutinecastError
+from routinecast.load.routine import load_library, load_routine, read_document
+from routinecast.pipeline import check_length
+from routinecast.timing.compiler import compile_timeline
+from routinecast.timing.script import build_script, spoken_texts
 
 
 def register(app: typer.Typer) -> None:

@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from ..errors import RoutinecastError
-from ..tts.registry import make_engine
-from .common import out
+from routinecast.cli.common import out
+from routinecast.errors import RoutinecastError
+from routinecast.speech.engines.registry import make_engine
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,75 @@
+"""The master gain of a build, remembered so an unchanged rebuild does not measure again.
+
+Measuring the loudness of a whole routine (``audio.mix.master_gain_db``) costs about
+a second, half of it importing the measuring libraries. The gain depends only on the
+sounds and where they fall, so it is stored under a hash of the timeline's events,
+the clips' samples, the target and the ceiling, in the clip cache (``master/*.gain``,
+removed by ``routinecast cache clear``). A damaged or
+missing entry is simply measured again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+from routinecast.audio.mix import Samples, master_gain_db
+from routinecast.timeline import Timeline
+
+VERSION = "master-v1"
+
+
+def gain_key(
+    timeline: Timeline,
+    clips: Mapping[str, Samples],
+    target_lufs: float,
+    ceiling_dbtp: float,
+    speech_peak_dbtp: float | None = None,
+) -> str:
+    """A hash of everything the master gain depends on."""
+    digest = hashlib.sha256()
+    head = [VERSION, timeline.sample_rate, target_lufs, ceiling_dbtp, speech_peak_dbtp]
+    digest.update(json.dumps(head).encode())
+    for event in timeline.events:
+        digest.update(f"{event.kind}|{event.start_ms}|{event.end_ms}|{event.tone}\n".encode())
+        if event.text is not None:
+            digest.update(event.text.encode())
+    for text in sorted(clips):
+        digest.update(hashlib.sha256(clips[text].tobytes()).digest())
+    return digest.hexdigest()
+
+
+def cached_master_gain(
+    root: Path,
+    timeline: Timeline,
+    clips: Mapping[str, Samples],
+    target_lufs: float,
+    ceiling_dbtp: float,
+    speech_peak_dbtp: float | None = None,
+) -> float:
+    """``master_gain_db``, from ``root`` when this exact mix was measured before."""
+    key = gain_key(timeline, clips, target_lufs, ceiling_dbtp, speech_peak_dbtp)
+    path = root / "master" / f"{key}.gain"
+    try:
+        return float(json.loads(path.read_text("utf-8"))["gain_db"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    gain = master_gain_db(timeline, clips, target_lufs, ceiling_dbtp, speech_peak_dbtp)
+    _store(path, gain)
+    return gain
+
+
+def _store(path: Path, gain: float) -> None:
+    """Best effort: a cache that cannot be written only costs time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump({"gain_db": gain}, handle)
+        os.replace(tmp, path)
+    except OSError:
+        return

@@ -1,0 +1,94 @@
+"""Parsed YAML documents of routines and libraries, and small helpers to read them.
+
+Every mapping and list of a document knows its file (``tag_nodes``) so that a value
+moved by ``extends``, ``override`` or ``--set`` can still be reported where it was written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from routinecast.load.fields import (
+    Val,
+    Where,
+    check_text,
+    describe,
+)
+from routinecast.load.yamlsrc import YList, YMap, load_yaml
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One file of an ``extends`` chain, parsed."""
+
+    path: Path
+    shown: str
+    doc: YMap
+
+
+def tag_nodes(node: Any, file: str) -> Any:
+    """Record ``file`` on every mapping and list of a parsed document."""
+    if isinstance(node, YMap):
+        node.file = file  # type: ignore[attr-defined]
+        for value in node.values():
+            tag_nodes(value, file)
+    elif isinstance(node, YList):
+        node.file = file  # type: ignore[attr-defined]
+        for value in node:
+            tag_nodes(value, file)
+    return node
+
+
+def show_path(path: Path) -> str:
+    """How messages name a file: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def read_document(path: Path) -> tuple[Any, str]:
+    """Parse one file, tagging every node with the file's shown name."""
+    shown = show_path(path)
+    return tag_nodes(load_yaml(path, shown), shown), shown
+
+
+def is_library_file(path: Path) -> bool:
+    """True when the file's document is a list (a library), not a routine mapping."""
+    doc, _ = read_document(path)
+    return isinstance(doc, list)
+
+
+def val_of(node: YMap, key: str) -> Val:
+    return Val(node[key], getattr(node, "file", ""), node.line_of(key))
+
+
+def expect_map(node: Any, where: Where, field: str | None, what: str) -> YMap:
+    if not isinstance(node, YMap):
+        raise where.error(f"must be a mapping of {what}, got {describe(node)}", field=field)
+    return node
+
+
+def expect_list(node: Any, where: Where, field: str, what: str) -> YList:
+    if not isinstance(node, YList):
+        raise where.error(f"must be a list of {what}, got {describe(node)}", field=field)
+    return node
+
+
+def existing_file(base: Path, val: Val, where: Where, field: str) -> Path:
+    """The file or folder that ``val`` names relative to ``base``; refuses missing ones."""
+    here = where.at(val)
+    text = check_text(val, here, field, allow_empty=False)
+    try:
+        target = (base / text).resolve()
+        exists = target.exists()
+    except (OSError, ValueError):
+        raise here.error(f'names "{text}", which is not a usable path', field=field) from None
+    if not exists:
+        raise here.error(
+            f"names {show_path(target)}, which does not exist (paths are relative to this file)",
+            field=field,
+        )
+    return target

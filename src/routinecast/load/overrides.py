@@ -1,0 +1,147 @@
+"""Build-time changes without editing files: --set, --hold, --rest, --scale and --fit.
+
+``parse_overrides`` checks the command-line strings (errors name the option and say
+what is allowed). ``--set`` becomes a ``StepPatch`` that the loader applies exactly
+like ``override:`` in a file, so its values get the same checks. ``--hold``,
+``--rest`` and ``--scale`` transform the validated routine; ``--fit`` is solved by
+the pipeline because it needs clip lengths. Every change is noted on the routine
+(``Routine.overrides``) so the timeline and the MP3's title can say it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import yaml
+
+from routinecast.durations import format_duration
+from routinecast.errors import InputError
+from routinecast.load.fields import MAX_GAP_MS, MAX_WORK_MS, Val, Where, check_duration, suggest
+from routinecast.load.routine import STEP_FIELDS, StepPatch
+from routinecast.model import Phase, Routine, Step
+
+SETTABLE = tuple(f for f in STEP_FIELDS if f != "cues")
+SCALE_RANGE = (0.25, 4.0)
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Validated build-time overrides."""
+
+    patches: tuple[StepPatch, ...] = ()
+    hold_ms: int | None = None
+    rest_ms: int | None = None
+    scale: float | None = None
+    fit_ms: int | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing is overridden."""
+        return not (
+            self.patches or self.hold_ms or self.rest_ms is not None or self.scale or self.fit_ms
+        )
+
+
+def parse_set(text: str) -> StepPatch:
+    """``STEP.FIELD=VALUE`` -> a patch; STEP is an exercise id or a step number."""
+    origin = Where("", 0, f'--set "{text}"')
+    target, eq, raw = text.partition("=")
+    step, dot, field = target.strip().rpartition(".")
+    if not eq or not dot or not step or not field:
+        raise origin.error(
+            "must look like STEP.FIELD=VALUE, e.g. half-kneeling-hip-flexor-stretch.hold=45s "
+            "or 2.sets=3"
+        )
+    if field not in SETTABLE:
+        raise origin.error(
+            f'"{field}" is not a field --set can change{suggest(field, SETTABLE)}; '
+            f"allowed: {', '.join(SETTABLE)}"
+        )
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    if value is None:
+        raise origin.error(f"needs a value after = for {field}")
+    return StepPatch(step.strip(), ((field, Val(value, "--set", 0)),), origin)
+
+
+def parse_overrides(
+    sets: tuple[str, ...] = (),
+    hold: str | None = None,
+    rest: str | None = None,
+    scale: float | None = None,
+    fit: str | None = None,
+) -> Overrides:
+    """Check every option; the first bad one raises ``InputError``."""
+    patches = tuple(parse_set(s) for s in sets)
+    notes = [s.strip() for s in sets]
+    hold_ms = _option_duration("--hold", hold, 1000, MAX_WORK_MS)
+    rest_ms = _option_duration("--rest", rest, 0, MAX_GAP_MS)
+    fit_ms = _option_duration("--fit", fit, 10_000, 24 * 3_600_000)
+    if hold_ms is not None:
+        notes.append(f"holds {_spoken(hold_ms)}")
+    if rest_ms is not None:
+        notes.append(f"rests {_spoken(rest_ms)}")
+    if scale is not None:
+        low, high = SCALE_RANGE
+        if not low <= scale <= high:
+            raise InputError(f"must be between {low} and {high}, got {scale:g}", field="--scale")
+        if fit_ms is not None:
+            raise InputError(
+                "cannot be combined with --fit (fit chooses the scale)", field="--scale"
+            )
+        notes.append(f"times x{scale:g}")
+    if fit_ms is not None:
+        notes.append(f"fit to {format_duration(fit_ms)}")
+    return Overrides(patches, hold_ms, rest_ms, scale, fit_ms, tuple(notes))
+
+
+def _spoken(ms: int) -> str:
+    return f"{ms / 1000:g} s"
+
+
+def _option_duration(option: str, raw: str | None, low: int, high: int) -> int | None:
+    if raw is None:
+        return None
+    return check_duration(Val(raw, option, 0), Where(option, 0), option, low=low, high=high)
+
+
+def adjust(routine: Routine, overrides: Overrides, scale: float | None = None) -> Routine:
+    """Apply ``--hold``, ``--rest`` and a scale (``--scale``, or the one ``--fit`` found)."""
+    steps = routine.steps
+    if overrides.hold_ms is not None:
+        steps = tuple(_with_hold(s, overrides.hold_ms) for s in steps)
+    if overrides.rest_ms is not None:
+        steps = tuple(replace(s, rest_ms=overrides.rest_ms) if s.exercise else s for s in steps)
+    factor = scale if scale is not None else overrides.scale
+    if factor is not None and factor != 1.0:
+        steps = tuple(scale_step(s, factor) for s in steps)
+    return replace(routine, steps=steps, overrides=routine.overrides + overrides.notes)
+
+
+def _with_hold(step: Step, hold_ms: int) -> Step:
+    if step.exercise is None or step.kind == "reps":
+        return step
+    return replace(step, hold_ms=hold_ms)
+
+
+def scale_ms(ms: int, factor: float) -> int:
+    """Scale a time, rounded to 10 ms (fine enough for --fit to land within a second)."""
+    return max(100, round(ms * factor / 10) * 10) if ms else 0
+
+
+def scale_step(step: Step, factor: float) -> Step:
+    """Every work and rest time of a step times ``factor``."""
+    if step.exercise is None:
+        return replace(step, rest_ms=scale_ms(step.rest_ms, factor))
+    rest = scale_ms(step.rest_ms, factor)
+    if step.kind == "reps":
+        phases = tuple(Phase(p.say, scale_ms(p.ms, factor)) for p in step.phases)
+        tempo = sum(p.ms for p in phases) if phases else max(500, scale_ms(step.tempo_ms, factor))
+        return replace(step, tempo_ms=tempo, phases=phases, rest_ms=rest)
+    hold = max(1000, scale_ms(step.hold_ms, factor))
+    if step.phases and step.tempo_ms:
+        hold = max(step.tempo_ms, hold)
+    return replace(step, hold_ms=hold, rest_ms=rest)

@@ -1,0 +1,82 @@
+"""The speech-engine interface and helpers every engine shares.
+
+An engine is cheap to construct: ``identity()`` (which goes into the cache key) must
+not load a model. ``synthesize(text)`` loads lazily and returns float32 mono samples
+at ``SAMPLE_RATE`` with leading and trailing silence trimmed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from routinecast import SAMPLE_RATE
+
+Samples = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    """A voice an engine offers."""
+
+    id: str
+    name: str
+    language: str = ""
+
+
+@runtime_checkable
+class SpeechEngine(Protocol):
+    """Text in, audio out. One method that matters, like a transport."""
+
+    name: str
+
+    def identity(self) -> dict[str, str]:
+        """Everything that changes the sound besides the text: engine, voice, rate, versions."""
+        ...
+
+    def synthesize(self, text: str) -> Samples:
+        """Speak ``text``; float32 mono at ``SAMPLE_RATE``, silence trimmed."""
+        ...
+
+    def voices(self) -> list[VoiceInfo]:
+        """The voices this engine can use here."""
+        ...
+
+
+def to_rate(samples: npt.NDArray[np.floating], rate: int) -> Samples:
+    """Resample to ``SAMPLE_RATE`` when an engine speaks at another rate."""
+    data = np.asarray(samples, dtype=np.float32)
+    if rate == SAMPLE_RATE:
+        return data
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    g = gcd(rate, SAMPLE_RATE)
+    out: Samples = resample_poly(data, SAMPLE_RATE // g, rate // g).astype(np.float32)
+    return out
+
+
+def trim_silence(samples: Samples, threshold: float = 0.004, keep_ms: int = 15) -> Samples:
+    """Drop leading and trailing near-silence, keeping ``keep_ms`` around the sound."""
+    loud = np.flatnonzero(np.abs(samples) > threshold)
+    if loud.size == 0:
+        return samples[:0]
+    keep = keep_ms * SAMPLE_RATE // 1000
+    start = max(0, int(loud[0]) - keep)
+    end = min(len(samples), int(loud[-1]) + 1 + keep)
+    return samples[start:end]
+
+
+def join_sentences(parts: list[Samples], gap_ms: int = 220) -> Samples:
+    """Concatenate sentence chunks with a short pause between them."""
+    gap = np.zeros(gap_ms * SAMPLE_RATE // 1000, dtype=np.float32)
+    pieces: list[Samples] = []
+    for index, part in enumerate(parts):
+        if index:
+            pieces.append(gap)
+        pieces.append(part)
+    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)

