@@ -17,8 +17,8 @@ from routinecast.cues import (
     variables_of,
 )
 from routinecast.errors import InputError
-from routinecast.load.fields import Val, Where
 from routinecast.load.routine import load_routine
+from routinecast.locations import Val, Where
 from routinecast.model import Exercise, Routine, Step
 from routinecast.timing.compiler import compile_timeline
 from routinecast.timing.script import build_script, spoken_texts

@@ -50,8 +50,8 @@ from typer.testing import CliRunner
 from routinecast import pipeline
 from routinecast.cli import app
 from routinecast.errors import EngineError, LimitError, OutputError
-from routinecast.load.fields import MAX_TEXT_CHARS
 from routinecast.load.yamlsrc import MAX_FILE_BYTES
+from routinecast.model import MAX_TEXT_CHARS
 from routinecast.pipeline import MAX_ROUTINE_MS, BuildOptions
 from routinecast.speech.cache import ClipCache
 from routinecast.speech.engines.base import Samples

@@ -22,8 +22,8 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from routinecast.durations import spoken_seconds
 from routinecast.errors import InputError
-from routinecast.load.fields import MAX_TEXT_CHARS, Val, Where, suggest
-from routinecast.model import Exercise, Routine, Side, Step, other_side
+from routinecast.locations import Val, Where, suggest
+from routinecast.model import MAX_TEXT_CHARS, Exercise, Routine, Side, Step, other_side
 
 _STEP = frozenset({"step", "exercise", "side", "set", "sets"})
 TEMPLATE_VARIABLES: Mapping[str, frozenset[str]] = {

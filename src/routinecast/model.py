@@ -19,6 +19,17 @@ KINDS: tuple[Kind, ...] = ("hold", "reps", "flow")
 SIDES: tuple[Sides, ...] = ("none", "each", "alternate")
 ENGINES: tuple[Engine, ...] = ("auto", "piper", "pyttsx3")
 
+MAX_WORK_MS = 30 * 60_000
+MAX_GAP_MS = 30 * 60_000
+MAX_SETS = 20
+MAX_REPS = 200
+MIN_TEMPO_MS = 500
+MAX_TEMPO_MS = 60_000
+SCALE_RANGE = (0.25, 4.0)
+"""``--scale`` and ``--fit`` scale work and rest times within this range."""
+MAX_TEXT_CHARS = 600
+"""A single spoken text longer than this is refused (documented in the README)."""
+
 
 def other_side(side: Side) -> Side:
     """The side that is not ``side``."""

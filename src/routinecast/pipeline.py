@@ -113,6 +113,7 @@ def overridden(
     """
     if options.overrides.fit_ms is None:
         return adjust(base, options.overrides)
+    overrides, target = options.overrides, options.overrides.fit_ms
     memo: dict[str, int] = dict(known or {})
 
     def lengths_of(texts: list[str]) -> dict[str, int]:
@@ -121,7 +122,7 @@ def overridden(
             memo.update(synth.lengths_ms(missing)[0])
         return {t: memo[t] for t in texts}
 
-    return fit_routine(base, options.overrides, lengths_of)
+    return fit_routine(lambda scale: adjust(base, overrides, scale), target, lengths_of)
 
 
 def _off_target(options: BuildOptions, timeline: Timeline) -> bool:

@@ -2,11 +2,15 @@
 
 Data only: frozen dataclasses checked when built, plus ``to_json``. The compiler
 builds a ``Timeline``; the mixer, the tag writer, the VTT writer and ``plan`` read it.
+The tone specs (``TONES``: name, length, main frequency, envelope) live here too: the
+compiler lays tones out by their length and ``audio.tones`` renders them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 
 FORMAT = "routinecast.timeline/1"
@@ -163,3 +167,58 @@ class Timeline:
         if self.target_ms is not None:
             out["target_ms"] = self.target_ms
         return out
+
+
+@dataclass(frozen=True)
+class ToneSpec:
+    """How one cue tone sounds.
+
+    ``freq_hz`` is the main partial, held after the optional glide from
+    ``glide_from_hz`` over ``glide_ms``.  ``overtones`` lists ``(ratio, amplitude)``
+    pairs relative to the main partial; they follow the glide.  The whole tone is
+    scaled so its sample peak is exactly ``peak_dbfs``.
+    """
+
+    name: str
+    freq_hz: int
+    length_ms: int
+    peak_dbfs: float
+    attack_ms: float
+    release_ms: float
+    glide_from_hz: float | None = None
+    glide_ms: float = 0.0
+    overtones: tuple[tuple[float, float], ...] = ()
+
+
+TONES: Mapping[str, ToneSpec] = MappingProxyType(
+    {
+        "tick": ToneSpec(
+            "tick", 880, 120, -11.0, attack_ms=3.0, release_ms=70.0, overtones=((2.0, 0.2),)
+        ),
+        "start": ToneSpec(
+            "start",
+            1320,
+            300,
+            -8.0,
+            attack_ms=4.0,
+            release_ms=90.0,
+            glide_from_hz=990.0,
+            glide_ms=70.0,
+            overtones=((2.0, 0.3),),
+        ),
+        "stop": ToneSpec(
+            "stop",
+            660,
+            400,
+            -8.0,
+            attack_ms=5.0,
+            release_ms=160.0,
+            glide_from_hz=880.0,
+            glide_ms=100.0,
+            overtones=((2.0, 0.3),),
+        ),
+        "breath": ToneSpec(
+            "breath", 440, 500, -14.0, attack_ms=150.0, release_ms=250.0, overtones=((2.0, 0.3),)
+        ),
+    }
+)

@@ -8,9 +8,6 @@ from routinecast.durations import DurationError
 from routinecast.errors import InputError
 from routinecast.load.fields import (
     MAX_SHOWN_CHARS,
-    MAX_TEXT_CHARS,
-    Val,
-    Where,
     check_bool,
     check_choice,
     check_duration,
@@ -21,8 +18,9 @@ from routinecast.load.fields import (
     describe,
     duration_ms,
     show,
-    suggest,
 )
+from routinecast.locations import Val, Where, suggest
+from routinecast.model import MAX_TEXT_CHARS
 
 WHERE = Where("r.yaml", 2, "step 3 (glute-bridge-march)")
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from routinecast.errors import InputError
-from routinecast.load.fields import Val, Where
 from routinecast.load.routine import (
     MAX_EXTENDS,
     StepPatch,
@@ -17,6 +16,7 @@ from routinecast.load.routine import (
     load_routine,
     shipped_library_path,
 )
+from routinecast.locations import Val, Where
 from routinecast.model import Breathe, Cue, Phase
 
 ROUTINES = Path(__file__).resolve().parents[2] / "routines"

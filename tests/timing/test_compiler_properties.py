@@ -16,7 +16,6 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from routinecast.timing import compiler
 from routinecast.audio.verify import timeline_problems
 from routinecast.durations import format_duration
 from routinecast.model import (
@@ -35,6 +34,7 @@ from routinecast.model import (
     Step,
 )
 from routinecast.timeline import Block, Event, Timeline
+from routinecast.timing import compiler
 from routinecast.timing.compiler import _Busy, compile_timeline
 from routinecast.timing.script import build_script, spoken_texts
 

@@ -51,73 +51,16 @@ measured slightly lower, not higher, and onsets stayed within 2 ms).
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
-from dataclasses import dataclass
-from types import MappingProxyType
 
 import numpy as np
 from numpy.typing import NDArray
 
 from routinecast import SAMPLE_RATE
+from routinecast.timeline import TONES, ToneSpec
 
 __all__ = ["TONES", "ToneSpec", "render_tone", "tone_names"]
 
 FloatArray = NDArray[np.float64]
-
-
-@dataclass(frozen=True)
-class ToneSpec:
-    """How one cue tone sounds.
-
-    ``freq_hz`` is the main partial, held after the optional glide from
-    ``glide_from_hz`` over ``glide_ms``.  ``overtones`` lists ``(ratio, amplitude)``
-    pairs relative to the main partial; they follow the glide.  The whole tone is
-    scaled so its sample peak is exactly ``peak_dbfs``.
-    """
-
-    name: str
-    freq_hz: int
-    length_ms: int
-    peak_dbfs: float
-    attack_ms: float
-    release_ms: float
-    glide_from_hz: float | None = None
-    glide_ms: float = 0.0
-    overtones: tuple[tuple[float, float], ...] = ()
-
-
-TONES: Mapping[str, ToneSpec] = MappingProxyType(
-    {
-        "tick": ToneSpec(
-            "tick", 880, 120, -11.0, attack_ms=3.0, release_ms=70.0, overtones=((2.0, 0.2),)
-        ),
-        "start": ToneSpec(
-            "start",
-            1320,
-            300,
-            -8.0,
-            attack_ms=4.0,
-            release_ms=90.0,
-            glide_from_hz=990.0,
-            glide_ms=70.0,
-            overtones=((2.0, 0.3),),
-        ),
-        "stop": ToneSpec(
-            "stop",
-            660,
-            400,
-            -8.0,
-            attack_ms=5.0,
-            release_ms=160.0,
-            glide_from_hz=880.0,
-            glide_ms=100.0,
-            overtones=((2.0, 0.3),),
-        ),
-        "breath": ToneSpec(
-            "breath", 440, 500, -14.0, attack_ms=150.0, release_ms=250.0, overtones=((2.0, 0.3),)
-        ),
-    }
-)
 
 
 def tone_names() -> tuple[str, ...]:

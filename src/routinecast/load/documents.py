@@ -10,13 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from routinecast.load.fields import (
-    Val,
-    Where,
-    check_text,
-    describe,
-)
+from routinecast.load.fields import check_text, describe
 from routinecast.load.yamlsrc import YList, YMap, load_yaml
+from routinecast.locations import Val, Where
 
 
 @dataclass(frozen=True)

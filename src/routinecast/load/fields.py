@@ -7,58 +7,15 @@ Each ``check_*`` returns the clean value or raises ``InputError`` saying what is
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from routinecast.durations import EXAMPLES, DurationError, parse_duration
-from routinecast.errors import InputError
+from routinecast.locations import Val, Where, suggest
+from routinecast.model import MAX_GAP_MS, MAX_TEXT_CHARS
 
-MAX_WORK_MS = 30 * 60_000
-MAX_GAP_MS = 30 * 60_000
-MAX_SETS = 20
-MAX_REPS = 200
-MIN_TEMPO_MS = 500
-MAX_TEMPO_MS = 60_000
-MAX_TEXT_CHARS = 600
-"""A single spoken text longer than this is refused (documented in the README)."""
 MAX_SHOWN_CHARS = 60
 """Values quoted back in messages are cut to this length."""
-
-
-@dataclass(frozen=True)
-class Val:
-    """A value with where it was written."""
-
-    value: Any
-    file: str
-    line: int
-
-
-@dataclass(frozen=True)
-class Where:
-    """Context for messages: the file, the line, and the step or exercise."""
-
-    file: str
-    line: int
-    what: str | None = None
-
-    def error(self, message: str, field: str | None = None, line: int | None = None) -> InputError:
-        """An ``InputError`` located here."""
-        return InputError(
-            message, file=self.file, line=line or self.line, where=self.what, field=field
-        )
-
-    def at(self, val: Val) -> Where:
-        """The same context at the value's own file and line."""
-        return Where(val.file, val.line, self.what)
-
-
-def suggest(name: str, allowed: Iterable[str]) -> str:
-    """' (did you mean "x"?)' for a close match, else ''."""
-    close = difflib.get_close_matches(name, list(allowed), n=1, cutoff=0.6)
-    return f' (did you mean "{close[0]}"?)' if close else ""
 
 
 def check_keys(keys: Iterable[str], allowed: Iterable[str], where: Where, lines: Any) -> None:

@@ -17,12 +17,6 @@ from routinecast.durations import DurationError
 from routinecast.errors import InputError
 from routinecast.load.documents import expect_list, expect_map, read_document, show_path, val_of
 from routinecast.load.fields import (
-    MAX_REPS,
-    MAX_TEMPO_MS,
-    MAX_WORK_MS,
-    MIN_TEMPO_MS,
-    Val,
-    Where,
     check_choice,
     check_duration,
     check_int,
@@ -33,8 +27,13 @@ from routinecast.load.fields import (
     show,
 )
 from routinecast.load.yamlsrc import YList, YMap
+from routinecast.locations import Val, Where
 from routinecast.model import (
     KINDS,
+    MAX_REPS,
+    MAX_TEMPO_MS,
+    MAX_WORK_MS,
+    MIN_TEMPO_MS,
     SIDES,
     Breathe,
     Cue,

@@ -16,12 +16,12 @@ import yaml
 
 from routinecast.durations import format_duration
 from routinecast.errors import InputError
-from routinecast.load.fields import MAX_GAP_MS, MAX_WORK_MS, Val, Where, check_duration, suggest
+from routinecast.load.fields import check_duration
 from routinecast.load.routine import STEP_FIELDS, StepPatch
-from routinecast.model import Phase, Routine, Step
+from routinecast.locations import Val, Where, suggest
+from routinecast.model import MAX_GAP_MS, MAX_WORK_MS, SCALE_RANGE, Phase, Routine, Step
 
 SETTABLE = tuple(f for f in STEP_FIELDS if f != "cues")
-SCALE_RANGE = (0.25, 4.0)
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,6 @@ from routinecast.load.documents import (
     val_of,
 )
 from routinecast.load.fields import (
-    MAX_GAP_MS,
-    MAX_WORK_MS,
-    Val,
-    Where,
     check_bool,
     check_choice,
     check_duration,
@@ -55,8 +51,11 @@ from routinecast.load.steps import (
     resolve_step,
 )
 from routinecast.load.yamlsrc import YList, YMap
+from routinecast.locations import Val, Where
 from routinecast.model import (
     ENGINES,
+    MAX_GAP_MS,
+    MAX_WORK_MS,
     Exercise,
     Pacing,
     Routine,

@@ -13,11 +13,6 @@ from typing import Any
 
 from routinecast.load.documents import Layer, expect_list, expect_map, tag_nodes, val_of
 from routinecast.load.fields import (
-    MAX_GAP_MS,
-    MAX_SETS,
-    MAX_WORK_MS,
-    Val,
-    Where,
     check_choice,
     check_duration,
     check_int,
@@ -25,7 +20,6 @@ from routinecast.load.fields import (
     check_text,
     describe,
     show,
-    suggest,
 )
 from routinecast.load.library import (
     check_fits_kind,
@@ -35,7 +29,11 @@ from routinecast.load.library import (
     work_fields,
 )
 from routinecast.load.yamlsrc import YList, YMap
+from routinecast.locations import Val, Where, suggest
 from routinecast.model import (
+    MAX_GAP_MS,
+    MAX_SETS,
+    MAX_WORK_MS,
     SIDES,
     Exercise,
     Pacing,

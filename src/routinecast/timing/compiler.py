@@ -13,10 +13,9 @@ import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from routinecast.audio.tones import TONES
 from routinecast.durations import format_duration
 from routinecast.model import Routine
-from routinecast.timeline import Block, Chapter, Event, Timeline
+from routinecast.timeline import TONES, Block, Chapter, Event, Timeline
 from routinecast.timing.script import Gap, Timed, Work, build_script
 
 TONE_GUARD_MS = 150

@@ -12,8 +12,7 @@ from collections.abc import Callable, Mapping
 
 from routinecast.durations import clock
 from routinecast.errors import InputError
-from routinecast.load.overrides import SCALE_RANGE, Overrides, adjust
-from routinecast.model import Routine
+from routinecast.model import SCALE_RANGE, Routine
 from routinecast.timing.compiler import compile_timeline
 from routinecast.timing.script import build_script, spoken_texts
 
@@ -71,17 +70,19 @@ def _cannot(target_ms: int, which: str, scale: float, total: int) -> InputError:
 
 
 def fit_routine(
-    base: Routine, overrides: Overrides, lengths_of: Callable[[list[str]], Mapping[str, int]]
+    at_scale: Callable[[float], Routine],
+    target_ms: int,
+    lengths_of: Callable[[list[str]], Mapping[str, int]],
 ) -> Routine:
-    """``base`` adjusted by ``overrides`` with the scale that meets ``overrides.fit_ms``.
+    """The routine ``at_scale(scale)`` whose length is within a second of ``target_ms``.
 
+    ``at_scale`` applies the user's overrides with a scale (the pipeline supplies it);
     ``lengths_of(texts)`` gives clip lengths in ms (measured, cached or estimated).
     """
-    assert overrides.fit_ms is not None
 
     def total_at(scale: float) -> int:
-        routine = adjust(base, overrides, scale)
+        routine = at_scale(scale)
         texts = spoken_texts(build_script(routine))
         return compile_timeline(routine, lengths_of(texts)).duration_ms
 
-    return adjust(base, overrides, solve_scale(overrides.fit_ms, total_at))
+    return at_scale(solve_scale(target_ms, total_at))
