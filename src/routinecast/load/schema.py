@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from routinecast.cues import template_names
+from routinecast.durations import DURATION_PATTERN, EXAMPLES
 from routinecast.load.routine import (
     EXERCISE_FIELDS,
     PACING_FIELDS,
@@ -19,10 +20,10 @@ from routinecast.load.routine import (
 from routinecast.model import ENGINES, KINDS, SIDES
 
 DURATION: dict[str, Any] = {
-    "description": "45, 45s, 1m, 1m30s or 90s (a bare number is seconds)",
+    "description": f"{EXAMPLES} (a bare number is seconds)",
     "anyOf": [
         {"type": "number", "minimum": 0},
-        {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?(ms|h|m|s)?)+\s*$"},
+        {"type": "string", "pattern": DURATION_PATTERN},
     ],
 }
 CUES: dict[str, Any] = {
