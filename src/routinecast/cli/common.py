@@ -1,7 +1,8 @@
 """What every command shares: the error boundary, consoles, and option parsing helpers.
 
 Errors become messages here and nowhere else: a ``RoutinecastError`` prints its
-one-line message to stderr and exits with its ``exit_code`` (2 bad input, 1 build
+messages to stderr, one ``error:`` line each (a file with several independent
+mistakes has several), and exits with its ``exit_code`` (2 bad input, 1 build
 failure); an ``OSError`` that slipped past the stages (a disk failing somewhere
 unforeseen) is a build failure too; Ctrl-C prints that nothing was written and
 exits 1. Messages are printed literally: a path or an engine's text with
@@ -32,6 +33,14 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+def report(exc: RoutinecastError) -> None:
+    """Print every message of ``exc`` on its own ``error:`` line, then any left unshown."""
+    for line in exc.lines():
+        err.print(f"[bold red]error:[/] {escape(one_line(line))}", soft_wrap=True)
+    if exc.hidden:
+        err.print(f"and {exc.hidden} more", soft_wrap=True, markup=False)
+
+
 def one_line(message: str) -> str:
     """Whitespace (newlines from an engine or ffmpeg) folded to single spaces."""
     return " ".join(message.split())
@@ -43,7 +52,8 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except RoutinecastError as exc:
-        raise fail(str(exc), exc.exit_code) from None
+        report(exc)
+        raise typer.Exit(exc.exit_code) from None
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
         raise fail(f"{exc.strerror or exc}{where}", 1) from None
