@@ -38,10 +38,13 @@ def _any_case(word: str) -> str:
 
 
 _ANY_CASE_UNIT = "|".join(_any_case(w) for w in _WORDS)
-DURATION_PATTERN = (
-    rf"^{_SPACE}(?:{_NUMBER}|(?:{_NUMBER}{_SPACE}(?:{_ANY_CASE_UNIT}){_SPACE})+){_SPACE}$"
+DURATION_GRAMMAR = (
+    rf"{_SPACE}(?:{_NUMBER}|(?:{_NUMBER}{_SPACE}(?:{_ANY_CASE_UNIT}){_SPACE})+){_SPACE}"
 )
-"""``parse_duration``'s string grammar for a JSON Schema (which has no case-insensitive flag)."""
+"""``parse_duration``'s string grammar as an ECMA-262 regular expression, unanchored, for
+patterns that contain durations (JSON Schema has no case-insensitive flag)."""
+DURATION_PATTERN = f"^{DURATION_GRAMMAR}$"
+"""A whole string that ``parse_duration`` reads (if its number is not too fine or huge)."""
 
 
 class DurationError(ValueError):

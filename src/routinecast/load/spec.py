@@ -77,10 +77,51 @@ class FieldSpec:
     default: str = ""
     of: tuple[FieldSpec, ...] = ()
     """The fields of a ``fields`` mapping or of each item of a ``pairs`` list."""
+    min_items: int = 0
+    """The fewest items a list field may hold."""
 
     def with_help(self, help: str, **changes: Any) -> FieldSpec:
         """The same field described for another place (a step rather than an exercise)."""
         return replace(self, help=help, **changes)
+
+    @property
+    def used_by(self) -> str:
+        """The kinds of exercise that use the field, for the docs: "all", "hold, flow"."""
+        return "all" if self.kinds == KINDS else ", ".join(self.kinds)
+
+    @property
+    def allowed(self) -> str:
+        """What the field accepts, in words: "a duration, 1s to 30m"."""
+        limit = self.limit.text if self.limit else ""
+        high = self.limit.show(self.limit.high) if self.limit else ""
+        words = {
+            "text": "text, required" if self.required else "text",
+            "duration": f"a duration, {limit}",
+            "whole": f"a whole number, {limit}",
+            "number": f"a number, {limit}",
+            "flag": "`true` or `false`",
+            "choice": _either(self.choices),
+            "slug": "a slug: a-z, 0-9 and dashes" + (", required" if self.required else ""),
+            "path": "a file path",
+            "paths": "a path or a list of paths",
+            "names": "a name or a list of names",
+            "breathe": f"`inhale-exhale`, each {limit}; or `false`",
+            "cue time": f"a time up to {high}, `half`, or a time up to `-{high}`",
+            "times": f"a duration or a list of them, each {limit}",
+            "pairs": "a list of `{" + ", ".join(f"{f.name}: ..." for f in self.of) + "}`",
+            "exercise": "an exercise id, or an exercise mapping",
+            "fields": f"a mapping of {self.name} fields",
+            "words": "a mapping of words to respellings",
+            "templates": "a mapping of template names to templates",
+            "steps": "a list of steps",
+            "override": "a mapping of exercise ids or step numbers to step fields",
+        }
+        return words[self.type]
+
+
+def _either(choices: tuple[str, ...]) -> str:
+    quoted = [f"`{c}`" for c in choices]
+    return ", ".join(quoted[:-1]) + " or " + quoted[-1] if len(quoted) > 1 else "".join(quoted)
 
 
 def names(group: tuple[FieldSpec, ...]) -> tuple[str, ...]:
@@ -143,6 +184,7 @@ PHASES = FieldSpec(
     kinds=("reps", "flow"),
     noun="phases",
     of=PHASE,
+    min_items=1,
 )
 CUES = FieldSpec(
     "cues",
@@ -227,7 +269,7 @@ STEP: tuple[FieldSpec, ...] = (
     TEMPO.with_help("seconds per rep (per phase cycle for a flow)"),
     PHASES.with_help("replaces the exercise's phases; they add up to the tempo"),
     FieldSpec("sets", "whole", "how many sets", 2, SETS, default="`1`"),
-    SIDES_FIELD.with_help("`none`, `each` or `alternate`", default="the exercise's"),
+    replace(SIDES_FIELD, default="the exercise's"),
     FieldSpec(
         "first",
         "choice",
@@ -387,7 +429,11 @@ ROUTINE: tuple[FieldSpec, ...] = (
         nullable=True,
     ),
     FieldSpec(
-        "steps", "steps", "the steps, in order (see [Steps](#6-steps))", [{"exercise": "plank"}]
+        "steps",
+        "steps",
+        "the steps, in order (see [Steps](#6-steps))",
+        [{"exercise": "plank"}],
+        min_items=1,
     ),
     FieldSpec(
         "extends",
