@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 import routinecast.pipeline
 from routinecast.cli import app
-from routinecast.errors import MAX_SHOWN_ERRORS
+from routinecast.errors import MAX_SHOWN_ERRORS, InputError, InputErrors
 
 BASE = """\
 title: Error table
@@ -361,3 +361,21 @@ def test_a_syntax_error_stays_one_message(tmp_path: Path, monkeypatch: pytest.Mo
     assert code == 2
     assert len(message.strip().splitlines()) == 1
     assert "YAML syntax error" in message
+
+
+def test_an_error_group_behaves_like_its_first_error() -> None:
+    first = InputError("must be a duration", file="r.yaml", line=6, where="step 2", field="hold")
+    second = InputError("must be between 1 and 20, got 0", file="r.yaml", line=11, field="sets")
+    group = InputErrors.combine([first, second, first])
+    assert isinstance(group, InputErrors) and isinstance(group, InputError)
+    assert (group.file, group.line, group.where, group.field) == ("r.yaml", 6, "step 2", "hold")
+    assert group.lines() == (first.render(), second.render())
+    assert str(group) == first.render() + "\n" + second.render()
+    assert InputErrors.combine([first]) is first
+    nested = InputErrors.combine([group, InputError("x", file="--set")])
+    assert isinstance(nested, InputErrors) and len(nested.errors) == 3
+    located = InputErrors([InputError("is empty", field="steps"), first]).located(file="v.yaml")
+    assert located.lines()[0] == "v.yaml: steps is empty"
+    many = InputErrors([InputError(f"mistake {n}", line=n + 1) for n in range(23)])
+    assert len(many.lines()) == MAX_SHOWN_ERRORS and many.hidden == 3
+    assert str(many).endswith("\nand 3 more")
