@@ -261,6 +261,8 @@ RUNAWAY = {
     "{{ f(40) }}",
     "huge-join": "{{ (['x' * 9999] * 9999) | join }}",
     "replace-grows": "{{ ('ab' * 99) | replace('', 'x' * 999) }}",
+    "indent-every-line": "{{ ('\\n' * 9999) | indent('x' * 9999) }}",
+    "tabs-expand": "{{ ('\\t' * 9999).expandtabs(9999) }}",
 }
 """Templates that would run for minutes or take gigabytes without the budget."""
 

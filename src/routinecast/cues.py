@@ -91,8 +91,8 @@ MAX_TEMPLATE_SECONDS = 0.5
 (CPU time, not wall time, so a busy machine does not fail a good template)."""
 MAX_INT_BITS = 4096
 """The largest whole number a template may compute, in bits."""
-_WIDTH_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
-_WIDTH_FILTERS = frozenset({"center", "indent", "batch", "slice", "wordwrap", "truncate"})
+_WIDTH_METHODS = frozenset({"ljust", "rjust", "center", "zfill"})
+_WIDTH_FILTERS = frozenset({"center", "batch", "slice", "wordwrap", "truncate"})
 _NUMBER = re.compile(r"[0-9]+")
 _PERCENT_SPEC = re.compile(r"%[#0\- +]*(\*|[0-9]*)(?:\.(\*|[0-9]*))?")
 
@@ -212,7 +212,9 @@ def _check_call(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Non
     if not isinstance(owner, str):
         return
     if name in _WIDTH_METHODS:
-        _check_widths(values, len(owner) * (1 + owner.count("\t")))
+        _check_widths(values, len(owner))
+    elif name == "expandtabs":
+        _check_repeated(owner, "\t", values[0] if values else 8)
     elif name == "replace" and len(args) >= 2:
         _check_replace(owner, args[0], args[1])
     elif name in ("format", "format_map"):
@@ -220,9 +222,16 @@ def _check_call(func: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Non
 
 
 def _check_widths(values: Iterable[Any], base: int) -> None:
+    """Refuse a width that would pad a text of ``base`` characters past the limit."""
     for value in values:
         if _is_int(value):
             _refuse_size(base + value)
+
+
+def _check_repeated(text: str, mark: str, pad: Any) -> None:
+    """Refuse adding ``pad`` (a width or a text) at every ``mark`` when it would be too long."""
+    width = pad if _is_int(pad) else len(str(pad))
+    _refuse_size(len(text) + (text.count(mark) + 1) * max(width, 0))
 
 
 def _check_replace(text: Any, old: Any, new: Any) -> None:
@@ -244,7 +253,9 @@ def _guarded_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         _refuse_size(sum(_size(v) for v in values))
         text = next((v for v in values if isinstance(v, str)), "")
         if name in _WIDTH_FILTERS:
-            _check_widths(values[1:], len(text) * (1 + text.count("\n")))
+            _check_widths(values[1:], len(text))
+        elif name == "indent":
+            _check_repeated(text, "\n", values[1] if len(values) > 1 else 4)
         elif name == "replace" and len(values) >= 3:
             _check_replace(values[0], values[1], values[2])
         elif name == "format" and values and isinstance(values[0], str):

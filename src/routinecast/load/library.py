@@ -214,10 +214,10 @@ def _equipment(val: Val | None, here: Where) -> tuple[str, ...]:
     return tuple(t for t in texts if t)
 
 
-def _pairs(spec: FieldSpec, val: Val, here: Where) -> Iterator[tuple[Mapping[str, Any], Where]]:
-    """Each item of a list of two-field mappings (phases, cues), checked, with its location.
+def _pairs(spec: FieldSpec, val: Val, here: Where) -> Iterator[Mapping[str, Any]]:
+    """Each item of a list of two-field mappings (phases, cues), its fields checked.
 
-    An item with a mistake is left out; its mistakes are raised after the last item.
+    An item with a mistake is left out; the mistakes are raised after the last item.
     """
     example = "{" + ", ".join(f"{f.name}: {f.example}" for f in spec.of) + "}"
     items = expect_list(val.value, here.at(val), spec.name, f"{example} items")
@@ -226,7 +226,7 @@ def _pairs(spec: FieldSpec, val: Val, here: Where) -> Iterator[tuple[Mapping[str
         spot = Where(here.file, items.line_of(index), here.what)
         pair = problems.value(None, _pair, item, spot, f"{spec.name}[{index + 1}]", spec, example)
         if pair is not None:
-            yield pair, spot
+            yield pair
     problems.raise_found()
 
 
@@ -237,19 +237,17 @@ def _pair(item: Any, spot: Where, field: str, spec: FieldSpec, example: str) -> 
     if not all(key in pair for key in keys):
         raise spot.error(f"needs both {' and '.join(keys)}, like {example}", field=spec.name)
     problems = Problems()
-    out = {
-        sub.name: problems.value(
-            None, _CHECK_PART.get(sub.type, check_field), sub, pair.val(sub.name), spot,
-            f"{spec.name}.{sub.name}",
-        )
-        for sub in spec.of
-    }  # fmt: skip
+    out = {}
+    for sub in spec.of:
+        check = _CHECK_PART.get(sub.type, check_field)
+        name = f"{spec.name}.{sub.name}"
+        out[sub.name] = problems.value(None, check, sub, pair.val(sub.name), spot, name)
     problems.raise_found()
     return out
 
 
 def _phases(spec: FieldSpec, val: Val, here: Where) -> tuple[Phase, ...]:
-    phases = tuple(Phase(pair["say"], pair["for"]) for pair, _ in _pairs(spec, val, here))
+    phases = tuple(Phase(pair["say"], pair["for"]) for pair in _pairs(spec, val, here))
     if not phases:
         raise here.at(val).error("must list at least one phase", field="phases")
     return phases
@@ -257,7 +255,7 @@ def _phases(spec: FieldSpec, val: Val, here: Where) -> tuple[Phase, ...]:
 
 def _cues(spec: FieldSpec, val: Val, here: Where) -> tuple[Cue, ...]:
     cues = []
-    for pair, _ in _pairs(spec, val, here):
+    for pair in _pairs(spec, val, here):
         anchor, offset = pair["at"]
         cues.append(Cue(anchor, offset, pair["say"]))
     return tuple(cues)

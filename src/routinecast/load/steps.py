@@ -185,10 +185,7 @@ def resolve_step(number: int, raw: RawStep, exercises: dict[str, Exercise], paci
     problems = Problems()
     problems.run(check_keys, fields, STEP_FIELDS, where, lambda key: fields[key].line)
     if "exercise" not in fields:
-        step = problems.value(None, _rest_step, number, raw)
-        problems.raise_found()
-        assert step is not None
-        return step
+        return _rest_step(number, raw, problems)
     exercise = problems.value(None, _step_exercise, fields["exercise"], exercises, where, number)
     if exercise is not None:
         where = Where(raw.loc.file, raw.loc.line, f"step {number} ({exercise.id})")
@@ -198,21 +195,23 @@ def resolve_step(number: int, raw: RawStep, exercises: dict[str, Exercise], paci
         present = [k for k in fields if fields[k].value not in (None, False)]
         problems.run(check_fits_kind, exercise.kind, present, where, lambda k: fields[k].line)
     problems.raise_found()
-    assert exercise is not None
+    assert exercise is not None  # a step without one has a noted mistake
     return _merge_step(number, raw, exercise, own, simple, where, pacing)
 
 
-def _rest_step(number: int, raw: RawStep) -> Step:
+def _rest_step(number: int, raw: RawStep, problems: Problems) -> Step:
+    """A bare rest step; raises its mistakes with those already in ``problems``."""
     fields = raw.fields
-    where = Where(raw.loc.file, raw.loc.line, f"step {number}")
     if "rest" not in fields:
-        raise where.error(
-            "needs an exercise (an id from the library, or an inline exercise), "
-            "or rest: for a bare rest step",
-            field="exercise",
+        problems.add(
+            Where(raw.loc.file, raw.loc.line, f"step {number}").error(
+                "needs an exercise (an id from the library, or an inline exercise), "
+                "or rest: for a bare rest step",
+                field="exercise",
+            )
         )
+        problems.raise_found()
     where = Where(raw.loc.file, raw.loc.line, f"step {number} (rest)")
-    problems = Problems()
     for extra in sorted(set(fields) & set(STEP_FIELDS) - {"rest", "say"}):
         problems.add(
             where.at(fields[extra]).error(
