@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from routinecast import SAMPLE_RATE
 from routinecast.audio.encode import Mp3Settings, encode_mp3
@@ -28,7 +29,7 @@ from routinecast.audio.tags import Tags, write_tags
 from routinecast.durations import format_duration
 from routinecast.errors import LimitError, OutputError
 from routinecast.load.overrides import Overrides, adjust
-from routinecast.load.routine import load_routine, show_path
+from routinecast.load.routine import load_library, load_routine, read_document, show_path
 from routinecast.model import Routine
 from routinecast.outputs import UNCHANGED, OutputSet, timeline_json, timeline_vtt
 from routinecast.speech.cache import ClipCache
@@ -165,6 +166,34 @@ def plan(path: Path, options: BuildOptions = BuildOptions()) -> Timeline:
     timeline = compile_timeline(routine, lengths, voice_info(synth.spec, synth.engine))
     check_length(path, timeline.duration_ms)
     return _with_estimated(timeline, estimated)
+
+
+@dataclass(frozen=True)
+class Validation:
+    """What ``validate`` found in a file that passed every check."""
+
+    kind: Literal["routine", "library"]
+    exercises: int = 0
+    steps: int = 0
+    lines: int = 0
+    """Distinct spoken lines (routines only)."""
+
+
+def validate(path: Path) -> Validation:
+    """Check a routine or library file without any audio work; raises on the first problem.
+
+    A routine is loaded, scripted and laid out with every clip counted as one second (the
+    same estimate ``validate`` has always used), so its templates render and its length
+    is checked against the limit.
+    """
+    doc, _ = read_document(path)
+    if isinstance(doc, list):
+        return Validation("library", exercises=len(load_library(path)))
+    routine = load_routine(path)
+    texts = spoken_texts(build_script(routine))
+    timeline = compile_timeline(routine, dict.fromkeys(texts, 1000))
+    check_length(path, timeline.duration_ms, at_least=True)
+    return Validation("routine", steps=len(routine.steps), lines=len(texts))
 
 
 def check_length(path: Path, duration_ms: int, *, at_least: bool = False) -> None:

@@ -37,16 +37,25 @@ def one_line(message: str) -> str:
     return " ".join(message.split())
 
 
+USER_ERRORS = (RoutinecastError, OSError)
+"""What becomes a message: project errors, and OS errors that slipped past the stages."""
+
+
+def explain(exc: RoutinecastError | OSError) -> tuple[str, int]:
+    """The one-line message and the exit status for an error the user should see."""
+    if isinstance(exc, RoutinecastError):
+        return one_line(str(exc)), exc.exit_code
+    where = f" ({exc.filename})" if exc.filename else ""
+    return one_line(f"{exc.strerror or exc}{where}"), 1
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn project errors, stray OS errors and Ctrl-C into a message and an exit status."""
     try:
         yield
-    except RoutinecastError as exc:
-        raise fail(str(exc), exc.exit_code) from None
-    except OSError as exc:
-        where = f" ({exc.filename})" if exc.filename else ""
-        raise fail(f"{exc.strerror or exc}{where}", 1) from None
+    except USER_ERRORS as exc:
+        raise fail(*explain(exc)) from None
     except KeyboardInterrupt:
         err.print(INTERRUPTED, soft_wrap=True, markup=False)
         raise typer.Exit(1) from None
