@@ -12,8 +12,6 @@ checked again right after compile, before any encoding.
 
 from __future__ import annotations
 
-import re
-import signal
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -31,7 +29,7 @@ from routinecast.errors import LimitError, OutputError
 from routinecast.load.overrides import Overrides, adjust
 from routinecast.load.routine import load_library, load_routine, read_document, show_path
 from routinecast.model import Routine
-from routinecast.outputs import UNCHANGED, OutputSet, timeline_json, timeline_vtt
+from routinecast.outputs import OutputSet, timeline_json, timeline_vtt
 from routinecast.speech.cache import ClipCache
 from routinecast.speech.engines.base import Samples, SpeechEngine
 from routinecast.speech.engines.registry import resolve_name
@@ -314,26 +312,8 @@ def _final_names(outputs: OutputSet) -> Iterator[None]:
     try:
         yield
     except OutputError as exc:
-        message = str(exc)
-        for suffix, temp in outputs.temp.items():
-            message = message.replace(str(temp), str(outputs.final[suffix]))
-        if UNCHANGED not in message:
-            message += f"; {UNCHANGED}"
-        raise OutputError(_with_signal_name(message)) from None
-
-
-def _with_signal_name(message: str) -> str:
-    """'exit code -25' -> 'exit code -25 (killed by SIGXFSZ: File size limit exceeded)'."""
-    found = re.search(r"exit code -(\d+)", message)
-    if not found:
-        return message
-    try:
-        number = signal.Signals(int(found.group(1)))
-    except ValueError:
-        return message
-    described = signal.strsignal(number) or ""
-    note = f" (killed by {number.name}{': ' + described if described else ''})"
-    return message[: found.end()] + note + message[found.end() :]
+        finals = {str(temp): outputs.final[suffix] for suffix, temp in outputs.temp.items()}
+        raise exc.about(finals.get(str(exc.path), exc.path)) from None
 
 
 def _music_bed(options: BuildOptions, timeline: Timeline) -> Callable[[int, int], Samples] | None:
