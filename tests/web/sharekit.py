@@ -5,6 +5,7 @@ this checkout's code). Fixtures live in ``conftest.py``; tests import from here.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -136,9 +137,14 @@ class ShareProcess:
         raise AssertionError("no VmRSS")
 
     @property
-    def open_fds(self) -> int:
-        """Open file descriptors of the server process."""
-        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
+    def open_fds(self) -> list[str]:
+        """What the server process's descriptors point at (``socket:[...]``, file paths)."""
+        fd_dir = Path(f"/proc/{self.proc.pid}/fd")
+        found = []
+        for fd in os.listdir(fd_dir):
+            with contextlib.suppress(OSError):  # closed meanwhile
+                found.append(os.readlink(fd_dir / fd))
+        return found
 
     @property
     def threads(self) -> int:
