@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import segno
 import typer
 from rich.markup import escape
 
@@ -167,6 +166,8 @@ def _announce(sharing: Sharing, folder: Path, stop_after_ms: int | None) -> None
 
 
 def _qr(url: str) -> None:
+    import segno
+
     code = segno.make(url, error="m")
     try:
         code.terminal(out=sys.stdout, compact=True, border=2)
