@@ -3,7 +3,9 @@
 Contracts (the floor every stage stands on): ``errors``, ``durations``, ``locations``,
 ``model``, ``timeline``, ``cues`` and ``dsp``. Stages: ``load``, ``timing``, ``speech``,
 ``audio``, and ``outputs``. Only ``pipeline``, ``cli`` and ``web`` may import several
-stages. No import cycles between modules.
+stages. The package's ``__init__`` is the public door: it imports its names lazily
+(on first use), so its runtime imports are none and every stage may read
+``SAMPLE_RATE`` from it. No import cycles between modules.
 """
 
 from __future__ import annotations
@@ -25,10 +27,21 @@ def _module(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node but those under ``if TYPE_CHECKING:`` (imports for the type checker only)."""
+    skip = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
+        for inner in ast.walk(node)
+    }
+    return [node for node in ast.walk(tree) if id(node) not in skip]
+
+
 def _imports(path: Path) -> set[str]:
-    """Every routinecast module ``path`` imports (absolute imports only in this package)."""
+    """Every routinecast module ``path`` imports at run time (absolute imports only)."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+    for node in _runtime_nodes(ast.parse(path.read_text("utf-8"))):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             if node.module.startswith("routinecast"):
                 found.add(node.module)
@@ -103,3 +116,31 @@ def test_loading_and_timing_import_no_numpy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_the_public_api_is_pinned() -> None:
+    import routinecast
+
+    assert routinecast.__all__ == [
+        "SAMPLE_RATE",
+        "BuildOptions",
+        "BuildResult",
+        "InputError",
+        "RoutinecastError",
+        "__version__",
+        "build",
+        "load_routine",
+        "plan",
+    ]
+    for name in routinecast.__all__:
+        assert getattr(routinecast, name) is not None
+    assert issubclass(routinecast.InputError, routinecast.RoutinecastError)
+
+
+def test_importing_the_package_is_cheap() -> None:
+    code = (
+        "import sys, routinecast\n"
+        "print(sorted(m for m in sys.modules if m.startswith('routinecast')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['routinecast']"

@@ -174,3 +174,22 @@ def test_builtin_lexicon_is_listed() -> None:
         f"{word}: {said}" for word, said in builtin_lexicon() if f"{word}: {said}" not in text
     ]
     assert not missing, f"built-in lexicon entries missing from the guide: {missing}"
+
+
+CITED = re.compile(r"\b((?:docs/)?[\w./-]+\.md)\b")
+
+
+def test_every_document_a_docstring_cites_is_in_the_repo() -> None:
+    """A docstring that names a ``.md`` file names one this repository holds."""
+    missing = []
+    for path in sorted((ROOT / "src" / "routinecast").rglob("*.py")):
+        for name in CITED.findall(path.read_text("utf-8")):
+            if not (ROOT / name).is_file():
+                missing.append(f"{path.relative_to(ROOT)}: {name}")
+    assert missing == []
+
+
+def test_the_timeline_format_is_documented_beside_the_routine_format() -> None:
+    text = (ROOT / "docs" / "timeline.md").read_text("utf-8")
+    for needed in ("## Timing rules", "## JSON shape", '"format": "routinecast.timeline/1"'):
+        assert needed in text

@@ -154,4 +154,38 @@ class CacheError(BuildError):
 
 
 class OutputError(BuildError):
-    """An output file could not be written (read-only folder, full disk, a file in the way)."""
+    """An output file could not be written (read-only folder, full disk, a file in the way).
+
+    Structured so callers adjust it without rewriting text: ``path`` is the file or
+    folder concerned, ``doing`` what failed ("could not write"), ``message`` why, and
+    ``unchanged`` says that older outputs were kept. ``str(err)`` reads ``could not
+    write out/x.mp3: ffmpeg failed ...; older outputs are unchanged``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: object = None,
+        doing: str = "cannot write",
+        unchanged: bool = False,
+    ) -> None:
+        self.message = message
+        self.path = path
+        self.doing = doing
+        self.unchanged = unchanged
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        """The one-line message."""
+        text = (
+            f"{self.doing} {self.path}: {self.message}" if self.path is not None else self.message
+        )
+        return f"{text}; {UNCHANGED}" if self.unchanged else text
+
+    def about(self, path: object, *, unchanged: bool = True) -> OutputError:
+        """The same error told of ``path`` (a final name, not a temporary one)."""
+        return OutputError(self.message, path=path, doing=self.doing, unchanged=unchanged)
+
+
+UNCHANGED = "older outputs are unchanged"

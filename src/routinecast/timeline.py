@@ -62,7 +62,7 @@ class Event:
             raise ValueError("a tone event needs a tone name")
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object of ``timeline.md``."""
+        """The JSON object of ``docs/timeline.md``."""
         out: dict[str, Any] = {"kind": self.kind, "start_ms": self.start_ms, "end_ms": self.end_ms}
         if self.kind == "speech":
             out.update(cue=self.cue, text=self.text)
@@ -95,7 +95,7 @@ class Block:
         return self.end_ms - self.start_ms
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON object of ``timeline.md``."""
+        """The JSON object of ``docs/timeline.md``."""
         return {
             "kind": self.kind,
             "start_ms": self.start_ms,

@@ -1,4 +1,4 @@
-"""Check a built routine against the timing rules of ``timeline.md``.
+"""Check a built routine against the timing rules of ``docs/timeline.md``.
 
 ``timeline_problems`` checks the timeline document alone (rules 1-4);
 ``audio_problems`` decodes the MP3 and checks rule 5: the decoded length and every

@@ -9,7 +9,8 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from routinecast.cli.common import err, one_line, out, user_errors
+from routinecast.cli import options as opt
+from routinecast.cli.common import USER_ERRORS, err, explain, out, user_errors
 from routinecast.cli.overrides import OverrideOptions, apply_overrides
 from routinecast.durations import clock
 from routinecast.errors import RoutinecastError
@@ -24,24 +25,21 @@ def register(app: typer.Typer) -> None:
 
 def build_command(
     routines: Annotated[list[Path], typer.Argument(help="Routine files, or folders of them.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output folder.")] = Path("output"),
-    engine: Annotated[str | None, typer.Option(help="auto | piper | pyttsx3")] = None,
-    voice: Annotated[str | None, typer.Option(help="Engine voice id (see `voices`).")] = None,
-    rate: Annotated[float | None, typer.Option(help="Speaking speed, 0.5-2.0.")] = None,
+    output: opt.Output = Path("output"),
+    engine: opt.Engine = None,
+    voice: opt.Voice = None,
+    rate: opt.Rate = None,
     loudness: Annotated[
         float, typer.Option(help="Integrated loudness target in LUFS.")
     ] = DEFAULT_LOUDNESS,
     music: Annotated[
         Path | None, typer.Option(help="A music bed (MP3/WAV/OGG) looped under the routine.")
     ] = None,
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="STEP.FIELD=VALUE, e.g. dead-bug.hold=45s or 2.sets=3."),
-    ] = None,
-    hold: Annotated[str | None, typer.Option(help="Every hold and flow time, e.g. 45s.")] = None,
-    rest: Annotated[str | None, typer.Option(help="Every rest between sets, e.g. 20s.")] = None,
-    scale: Annotated[float | None, typer.Option(help="Scale every work and rest time.")] = None,
-    fit: Annotated[str | None, typer.Option(help="Scale to land on this length, e.g. 15m.")] = None,
+    set_: opt.Sets = None,
+    hold: opt.Hold = None,
+    rest: opt.Rest = None,
+    scale: opt.Scale = None,
+    fit: opt.Fit = None,
 ) -> None:
     """Build each routine into OUTPUT/NAME.mp3, NAME.timeline.json and NAME.vtt."""
     overrides = OverrideOptions(tuple(set_ or ()), hold, rest, scale, fit)
@@ -108,20 +106,22 @@ def _show(result: BuildResult) -> None:
 
 
 def _build_many(files: list[Path], base: BuildOptions, overrides: OverrideOptions) -> None:
-    failed: list[tuple[Path, RoutinecastError]] = []
+    """Build each file; report every failure (as ``user_errors`` words it) and go on."""
+    failed: list[tuple[Path, str]] = []
     worst = 0
     for path in files:
         try:
             _show(_build_one(path, base, overrides))
-        except RoutinecastError as exc:
-            failed.append((path, exc))
-            worst = max(worst, exc.exit_code)
-            err.print(f"[bold red]failed:[/] {escape(one_line(str(exc)))}")
+        except USER_ERRORS as exc:
+            message, code = explain(exc)
+            failed.append((path, message))
+            worst = max(worst, code)
+            err.print(f"[bold red]failed:[/] {escape(message)}")
         except KeyboardInterrupt:
             err.print("interrupted: nothing more was written")
             raise typer.Exit(1) from None
     out.print(f"built {len(files) - len(failed)} of {len(files)} routines")
     if failed:
-        for path, problem in failed:
-            err.print(f"  {escape(str(path))}: {escape(one_line(str(problem)))}")
+        for path, message in failed:
+            err.print(f"  {escape(str(path))}: {escape(message)}")
         raise typer.Exit(worst)

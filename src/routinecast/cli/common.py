@@ -46,6 +46,22 @@ def one_line(message: str) -> str:
     return " ".join(message.split())
 
 
+USER_ERRORS = (RoutinecastError, OSError)
+"""What becomes a message: project errors, and OS errors that slipped past the stages."""
+
+
+def explain(exc: RoutinecastError | OSError) -> tuple[str, int]:
+    """The one-line message and the exit status for an error the user should see.
+
+    Several mistakes (an ``InputErrors``) are joined with "; " on the one line.
+    """
+    if isinstance(exc, RoutinecastError):
+        more = (f"and {exc.hidden} more",) if exc.hidden else ()
+        return "; ".join(one_line(line) for line in (*exc.lines(), *more)), exc.exit_code
+    where = f" ({exc.filename})" if exc.filename else ""
+    return one_line(f"{exc.strerror or exc}{where}"), 1
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn project errors, stray OS errors and Ctrl-C into a message and an exit status."""
@@ -55,8 +71,7 @@ def user_errors() -> Iterator[None]:
         report(exc)
         raise typer.Exit(exc.exit_code) from None
     except OSError as exc:
-        where = f" ({exc.filename})" if exc.filename else ""
-        raise fail(f"{exc.strerror or exc}{where}", 1) from None
+        raise fail(*explain(exc)) from None
     except KeyboardInterrupt:
         err.print(INTERRUPTED, soft_wrap=True, markup=False)
         raise typer.Exit(1) from None

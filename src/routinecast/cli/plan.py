@@ -9,6 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from routinecast.cli import options as opt
 from routinecast.cli.common import err, out, user_errors
 from routinecast.cli.overrides import OverrideOptions, apply_overrides
 from routinecast.durations import clock, format_duration
@@ -23,14 +24,14 @@ def register(app: typer.Typer) -> None:
 
 def plan_command(
     routine: Annotated[Path, typer.Argument(help="A routine file.")],
-    engine: Annotated[str | None, typer.Option(help="auto | piper | pyttsx3")] = None,
-    voice: Annotated[str | None, typer.Option(help="Engine voice id.")] = None,
-    rate: Annotated[float | None, typer.Option(help="Speaking speed, 0.5-2.0.")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="STEP.FIELD=VALUE")] = None,
-    hold: Annotated[str | None, typer.Option(help="Every hold and flow time.")] = None,
-    rest: Annotated[str | None, typer.Option(help="Every rest between sets.")] = None,
-    scale: Annotated[float | None, typer.Option(help="Scale every work and rest time.")] = None,
-    fit: Annotated[str | None, typer.Option(help="Scale to land on this length.")] = None,
+    engine: opt.Engine = None,
+    voice: opt.Voice = None,
+    rate: opt.Rate = None,
+    set_: opt.Sets = None,
+    hold: opt.Hold = None,
+    rest: opt.Rest = None,
+    scale: opt.Scale = None,
+    fit: opt.Fit = None,
     events: Annotated[bool, typer.Option(help="List every sound, not just blocks.")] = False,
 ) -> None:
     """Print the timeline of ROUTINE: blocks, total, distance to target, warnings."""

@@ -10,10 +10,7 @@ from rich.markup import escape
 
 from routinecast.cli.common import out, report
 from routinecast.errors import RoutinecastError
-from routinecast.load.routine import load_library, load_routine, read_document
-from routinecast.pipeline import check_length
-from routinecast.timing.compiler import compile_timeline
-from routinecast.timing.script import build_script, spoken_texts
+from routinecast.pipeline import validate
 
 
 def register(app: typer.Typer) -> None:
@@ -23,14 +20,10 @@ def register(app: typer.Typer) -> None:
 
 def check_file(path: Path) -> str:
     """Validate one file (routine or library); returns a one-line summary."""
-    doc, _ = read_document(path)
-    if isinstance(doc, list):
-        return f"library, {len(load_library(path))} exercises"
-    routine = load_routine(path)
-    texts = spoken_texts(build_script(routine))
-    timeline = compile_timeline(routine, dict.fromkeys(texts, 1000))
-    check_length(path, timeline.duration_ms, at_least=True)
-    return f"routine, {len(routine.steps)} steps, {len(texts)} distinct spoken lines"
+    found = validate(path)
+    if found.kind == "library":
+        return f"library, {found.exercises} exercises"
+    return f"routine, {found.steps} steps, {found.lines} distinct spoken lines"
 
 
 def validate_command(

@@ -1,6 +1,6 @@
 """The compiler: (routine, measured clip lengths) -> ``Timeline``. Pure; no audio, no I/O.
 
-Timing rules (``timeline.md``): work intervals last exactly their planned time from
+Timing rules (``docs/timeline.md``): work intervals last exactly their planned time from
 start-tone onset to stop-tone onset; speech never overlaps speech or tones and speech
 inside work fits inside it; a gap keeps its planned length unless its narration plus
 countdown do not fit, and then grows by exactly the shortfall (with a warning);

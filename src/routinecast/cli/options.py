@@ -1,0 +1,21 @@
+"""The options ``build`` and ``plan`` share, declared once so their help cannot drift apart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+Engine = Annotated[str | None, typer.Option(help="Speech engine: auto | piper | pyttsx3.")]
+Voice = Annotated[str | None, typer.Option(help="Engine voice id (see `routinecast voices`).")]
+Rate = Annotated[float | None, typer.Option(help="Speaking speed, 0.5-2.0.")]
+Sets = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="STEP.FIELD=VALUE, e.g. dead-bug.hold=45s or 2.sets=3."),
+]
+Hold = Annotated[str | None, typer.Option(help="Every hold and flow time, e.g. 45s.")]
+Rest = Annotated[str | None, typer.Option(help="Every rest between sets, e.g. 20s.")]
+Scale = Annotated[float | None, typer.Option(help="Scale every work and rest time, 0.25-4.")]
+Fit = Annotated[str | None, typer.Option(help="Scale to land on this length, e.g. 15m.")]
+Output = Annotated[Path, typer.Option("--output", "-o", help="Output folder.")]
