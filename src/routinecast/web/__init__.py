@@ -1,5 +1,8 @@
-"""The web app: the phone page of ``routinecast share`` and the studio, one Flask app.
+"""The web side: one Flask app that serves an output folder to a phone on the same Wi-Fi.
 
-An edge like ``cli``: it may import any stage, but goes through the public API
-(``routinecast.plan``, ``build``, ...) where it can.
+``app.create_app`` assembles it: ``guard`` (the secret path, the Host check, the headers
+and the log redaction, for every blueprint), ``share`` (the page, the feed, the files),
+``catalog`` (the output folder read into frozen data), ``handout`` (the printed sheet's
+contents), ``feed`` (RSS and Podcasting 2.0 chapters, pure), ``artwork`` and ``server``
+(the address, the threaded library server and its quiet request log).
 """
