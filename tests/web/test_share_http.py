@@ -24,7 +24,7 @@ def test_page_lists_every_build_with_player_chapters_and_links(
     page = response.get_data(as_text=True)
     for name in shared.names:
         doc = json.loads(shared.path(name + TIMELINE).read_text("utf-8"))
-        assert f'<h2>{doc["title"]}</h2>' in page
+        assert f"<h2>{doc['title']}</h2>" in page
         assert f'src="{BASE}{name}.mp3"' in page
         assert f'<track kind="captions" src="{BASE}{name}.vtt"' in page and " default>" in page
         assert f'href="{BASE}download/{name}.mp3"' in page
@@ -55,9 +55,7 @@ def test_page_carries_the_print_handout(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize("suffix", [MP3, TIMELINE, VTT])
-def test_every_output_is_served_exactly(
-    client: FlaskClient, shared: Shared, suffix: str
-) -> None:
+def test_every_output_is_served_exactly(client: FlaskClient, shared: Shared, suffix: str) -> None:
     for name in shared.names:
         expected = shared.path(name + suffix).read_bytes()
         response = client.get(BASE + name + suffix)
@@ -171,7 +169,9 @@ def test_if_none_match_gives_304(client: FlaskClient) -> None:
 def test_if_modified_since_gives_304(client: FlaskClient) -> None:
     first = client.get(f"{BASE}tiny-share.mp3")
     since = first.headers["Last-Modified"]
-    assert client.get(f"{BASE}tiny-share.mp3", headers={"If-Modified-Since": since}).status_code == 304
+    assert (
+        client.get(f"{BASE}tiny-share.mp3", headers={"If-Modified-Since": since}).status_code == 304
+    )
 
 
 def test_if_range_with_a_stale_etag_sends_everything(client: FlaskClient, shared: Shared) -> None:

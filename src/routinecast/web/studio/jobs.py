@@ -114,6 +114,12 @@ class JobQueue:
         with self._lock:
             return self._jobs.get(job_id)
 
+    @property
+    def running(self) -> Job | None:
+        """The build running now, if any."""
+        with self._lock:
+            return self._running
+
     def ahead(self, job: Job) -> int:
         """How many builds run or wait before ``job``."""
         with self._lock:

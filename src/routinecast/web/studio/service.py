@@ -60,7 +60,11 @@ class Studio:
         found = {p.name: p for p in _yaml_files(self.folder)}
         shipped = self.confinement.shipped
         if shipped != self.confinement.routines:
-            found |= {SHIPPED + p.name: p for p in _yaml_files(shipped)}
+            found |= {
+                SHIPPED + p.name: p
+                for p in _yaml_files(shipped)
+                if not _same_file(p, found.get(p.name))  # a copy in the folder is that one
+            }
         return {name: path for name, path in found.items() if self.confinement.inside(path)}
 
     def routines(self) -> list[dict[str, Any]]:
@@ -208,6 +212,13 @@ def _yaml_files(folder: Path) -> list[Path]:
         )
     except OSError:
         return []
+
+
+def _same_file(path: Path, other: Path | None) -> bool:
+    try:
+        return other is not None and path.read_bytes() == other.read_bytes()
+    except OSError:
+        return False
 
 
 def _order(name: str) -> tuple[bool, str]:
