@@ -7,8 +7,8 @@ import struct
 import zlib
 
 import pytest
-from conftest import BASE, Shared
 from flask.testing import FlaskClient
+from sharekit import BASE, Shared
 
 from routinecast.web.catalog import MP3, TIMELINE, VTT
 

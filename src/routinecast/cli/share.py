@@ -38,12 +38,13 @@ def share_command(
     sources: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="An output folder [default: output], or routine files to build first.",
+            help="An output folder (default: output), or routine files to build first.",
+            metavar="FOLDER | ROUTINE.yaml",
             show_default=False,
         ),
     ] = None,
     host: Annotated[
-        str | None, typer.Option(help="Address to listen on [default: this machine's LAN address].")
+        str | None, typer.Option(help="Address to listen on (default: this machine's LAN address).")
     ] = None,
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port; 0 picks a free one.")] = (
         DEFAULT_PORT
