@@ -184,7 +184,7 @@
     input.dataset.field = def.name;
     input.addEventListener("input", () => edited(input));
     input.addEventListener("change", () => edited(input));
-    return el("label", {}, [label, input, el("span", { class: "hint", "data-hint": "" }), el("span", { class: "field-error" })]);
+    return el("label", {}, [el("span", { class: "name", text: label }), input, el("span", { class: "hint", "data-hint": "" }), el("span", { class: "field-error" })]);
   }
 
   function edited(input) {
@@ -465,6 +465,7 @@
     }
     $("#player").hidden = false;
     $("#phone").disabled = false;
+    replan(); // every line is spoken now: the plan is exact
     $("#phone-note").textContent = "Shows a code to scan with the phone (on the same Wi-Fi).";
   }
 
