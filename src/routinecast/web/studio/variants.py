@@ -41,7 +41,7 @@ def variant_path(folder: Path, stem: str, name: str) -> Path:
     cleaned = name.strip()
     if not _NAME.fullmatch(cleaned):
         raise InputError(
-            f'may hold only letters, digits, spaces, "-" and "_", at most {MAX_NAME}, '
+            f'may hold only the letters a-z, digits, spaces, "-" and "_", at most {MAX_NAME}, '
             'starting with a letter or digit, like "maria week 2"',
             field="name",
         )
