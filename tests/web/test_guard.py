@@ -52,6 +52,11 @@ TRAVERSALS = [
     "sneaky.chapters.json",
     "half.chapters.json",
     "notes.chapters.json",
+    "static",
+    "static/",
+    "download",
+    "download/",
+    "static/?C=M;O=A",
 ]
 
 

@@ -13,13 +13,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-import segno
 import typer
 from rich.markup import escape
 
 from routinecast.cli.build import build_command
 from routinecast.cli.common import err, fail, guarded, out
-from routinecast.durations import DurationError, clock, parse_duration
+from routinecast.durations import DurationError, parse_duration
 from routinecast.errors import InputError
 from routinecast.pipeline import DEFAULT_LOUDNESS
 
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from routinecast.web.server import Sharing
 
 DEFAULT_PORT = 8765
+HINT = "; build a routine first (routinecast build routines/NAME.yaml)"
 
 
 def register(app: typer.Typer) -> None:
@@ -74,7 +74,7 @@ def share_command(
     fit: Annotated[str | None, typer.Option(help="Scale to land on this length, e.g. 15m.")] = None,
 ) -> None:
     """Serve the built routines to a phone on this Wi-Fi: a page, a podcast feed, the files."""
-    from routinecast.web.server import open_share, serve
+    from routinecast.web.server import serve
 
     stop_after_ms = guarded(lambda: _stop_after(for_))
     paths = list(sources or [])
@@ -100,14 +100,20 @@ def share_command(
         raise fail("build options need routine files to build: share ROUTINE.yaml... --hold 45s", 2)
     else:
         folder = guarded(lambda: _folder(paths))
+    sharing = _listen(folder, host, port)
+    _announce(sharing, folder, stop_after_ms)
+    expired = serve(sharing, stop_after_ms / 1000 if stop_after_ms else None)
+    out.print(f"stopped after {for_}" if expired else "stopped")
+
+
+def _listen(folder: Path, host: str | None, port: int) -> Sharing:
+    from routinecast.web.server import open_share
+
     try:
-        sharing = open_share(folder, host, port)
+        return open_share(folder, host, port)
     except OSError as exc:
         where = f"{host or 'the LAN address'} port {port}"
         raise fail(f"cannot listen on {where}: {exc.strerror or exc} (try --port 0)", 1) from None
-    _announce(sharing, folder, stop_after_ms)
-    expired = serve(sharing, stop_after_ms / 1000 if stop_after_ms else None)
-    out.print(f"stopped after {clock(stop_after_ms or 0)}" if expired else "stopped")
 
 
 def _stop_after(text: str | None) -> int | None:
@@ -129,13 +135,12 @@ def _folder(paths: list[Path]) -> Path:
             "give one output folder, or routine files only (a folder of routines: its files)"
         )
     folder = paths[0] if paths else Path("output")
-    if not folder.is_dir():
-        what = "is not a folder" if folder.exists() else "does not exist"
-        raise InputError(
-            f"{what}; build a routine first (routinecast build routines/NAME.yaml)",
-            file=str(folder),
-        )
-    return folder
+    if folder.is_dir():
+        return folder
+    if folder.exists():
+        raise InputError("is not a folder", file=str(folder))
+    hint = "" if folder.suffix in (".yaml", ".yml") else HINT
+    raise InputError(f"does not exist{hint}", file=str(folder))
 
 
 def _announce(sharing: Sharing, folder: Path, stop_after_ms: int | None) -> None:
@@ -150,10 +155,7 @@ def _announce(sharing: Sharing, folder: Path, stop_after_ms: int | None) -> None
         err.print(
             "[yellow]warning:[/] nothing is built there yet; the page lists builds as they land"
         )
-    from routinecast.web.server import is_loopback
-
-    host = sharing.url.split("/")[2].rsplit(":", 1)[0].strip("[]")
-    if is_loopback(host):
+    if sharing.local_only:
         err.print("[yellow]note:[/] only this computer can open it (a loopback address)")
     if stop_after_ms:
         until = time.strftime("%H:%M", time.localtime(time.time() + stop_after_ms / 1000))
@@ -164,6 +166,8 @@ def _announce(sharing: Sharing, folder: Path, stop_after_ms: int | None) -> None
 
 
 def _qr(url: str) -> None:
+    import segno
+
     code = segno.make(url, error="m")
     try:
         code.terminal(out=sys.stdout, compact=True, border=2)

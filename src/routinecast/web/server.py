@@ -76,6 +76,13 @@ class Sharing:
     app: Flask
     url: str
     token: str
+    address: str
+    """The address in the URL."""
+
+    @property
+    def local_only(self) -> bool:
+        """True when only this computer can reach the URL."""
+        return is_loopback(self.address)
 
     def catalogue(self) -> Catalogue:
         """What the share lists right now."""
@@ -96,7 +103,8 @@ def open_share(
     token = new_token()
     app = create_app(folder, Guard(token, host_names(addresses, server.port)), extra)
     server.app = app
-    return Sharing(server, app, f"http://{url_host(shown)}:{server.port}/{token}/", token)
+    url = f"http://{url_host(shown)}:{server.port}/{token}/"
+    return Sharing(server, app, url, token, shown)
 
 
 def reachable(bind: str) -> tuple[str, set[str]]:

@@ -29,8 +29,15 @@ from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.wrappers import Response as BaseResponse
 
 from routinecast.web.artwork import artwork_png
-from routinecast.web.catalog import MP3, OUTPUTS, Built, Catalogue, CatalogueReader, Stamp
-from routinecast.web.catalog import open_output as open_regular
+from routinecast.web.catalog import (
+    MP3,
+    OUTPUTS,
+    Built,
+    Catalogue,
+    CatalogueReader,
+    Stamp,
+    open_output,
+)
 from routinecast.web.feed import CHAPTERS_SUFFIX, CHAPTERS_TYPE, Links, chapters_json, feed_xml
 
 EXTENSION = "routinecast.catalogue"
@@ -113,7 +120,7 @@ def send_output(built: Built, suffix: str, *, attachment: bool = False) -> BaseR
     """One of a build's files, read from a single open descriptor (a rebuild cannot tear it)."""
     path = catalogue_folder() / built.filename(suffix)
     try:
-        handle = open_regular(path)
+        handle = open_output(path)
     except OSError:
         abort(404)
     info = os.fstat(handle.fileno())
@@ -142,7 +149,7 @@ def catalogue_folder() -> Path:
 
 def _qr_svg(url: str) -> Markup:
     svg = segno.make(url, error="m").svg_inline(border=4, omitsize=True, title="Scan to play")
-    return Markup(svg)  # segno's own SVG; the URL inside is escaped by segno
+    return Markup(svg)  # segno's own markup: a path and the fixed title, no user text
 
 
 @bp.app_template_filter("clock")
