@@ -16,7 +16,7 @@ from pathlib import Path
 import segno
 from markupsafe import Markup
 
-from routinecast.web.server import Sharing, is_loopback, open_share, serve
+from routinecast.web.server import Sharing, open_share, serve
 
 
 class Phone:
@@ -50,9 +50,7 @@ class Phone:
     @property
     def local_only(self) -> bool:
         """True when the share could only bind a loopback address (no network found)."""
-        return self._sharing is not None and is_loopback(
-            self._sharing.url.split("/")[2].rsplit(":", 1)[0].strip("[]")
-        )
+        return self._sharing is not None and self._sharing.local_only
 
     def close(self) -> None:
         """Stop the share, if it runs."""
