@@ -1,9 +1,10 @@
-"""The studio's operations, free of Flask: list, plan, build, save, and serve what it built.
+"""The studio's operations, free of Flask: list, plan, build and save.
 
 ``Studio`` holds the routines folder, the build options the studio was started with
 (output folder, engine, voice, rate) and the job queue. Every routine a request names
 must be a ``file`` from ``routines()``; it is checked by ``Confinement`` before the
-loader sees it. Input problems are ``RequestError``s carrying the 422 list.
+loader sees it. Input problems are ``RequestError``s carrying the 422 list. What a build
+writes is served by the share blueprint (only complete builds, by their exact names).
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import hashlib
 import json
 import os
 import re
-import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from routinecast.durations import format_duration
 from routinecast.errors import InputError, RoutinecastError
 from routinecast.load.routine import is_library_file, load_routine
 from routinecast.model import Routine, Step
-from routinecast.pipeline import BuildOptions, BuildResult, build, tailor
+from routinecast.pipeline import BuildOptions, build, tailor
 from routinecast.speech.engines.base import SpeechEngine
 from routinecast.timeline import Timeline
 from routinecast.web.studio.confine import Confinement
@@ -50,8 +50,6 @@ class Studio:
         self.options = options or BuildOptions()
         self.engine = engine
         self.jobs = JobQueue(describe)
-        self._built: set[str] = set()
-        self._lock = threading.Lock()
 
     # -- routines ---------------------------------------------------------------------
 
@@ -138,7 +136,11 @@ class Studio:
             result = build(
                 path, options, engine=self.engine, progress=report.progress, on_stage=report.stage
             )
-            return self._record(result)
+            return {
+                "mp3": result.mp3.name,
+                "timeline": result.timeline_path.name,
+                "vtt": result.vtt.name,
+            }
 
         return self.jobs.submit(request.key(), run)
 
@@ -149,12 +151,6 @@ class Studio:
             return path.stem
         digest = hashlib.sha256(json.dumps(request.key()).encode("utf-8")).hexdigest()
         return f"{path.stem}-{digest[:8]}"
-
-    def _record(self, result: BuildResult) -> dict[str, str]:
-        files = {"mp3": result.mp3, "timeline": result.timeline_path, "vtt": result.vtt}
-        with self._lock:
-            self._built |= {p.name for p in files.values()}
-        return {kind: p.name for kind, p in files.items()}
 
     def save(self, request: StudioRequest) -> dict[str, Any]:
         """``POST /api/save``: write ``NAME-SUFFIX.yaml`` in the routines folder."""
@@ -182,16 +178,6 @@ class Studio:
         except InputError as exc:
             raise RequestError([error_item(exc, request)]) from None
         return {"file": target.name}
-
-    # -- files ----------------------------------------------------------------------------
-
-    def built_file(self, name: str) -> Path | None:
-        """A file a build of this studio wrote (and only such a file), if it is there."""
-        with self._lock:
-            if name not in self._built:
-                return None
-        path = self.options.output_dir / name
-        return path if path.is_file() else None
 
     def close(self, timeout: float = 30.0) -> bool:
         """Stop: waiting builds fail, a running one is abandoned; True when it ended."""
