@@ -66,6 +66,8 @@ class BuildOptions:
     cache_dir: Path | None = None
     workers: int | None = None
     music: Path | None = None
+    name: str | None = None
+    """The output files' name (``NAME.mp3``...); the routine file's stem by default."""
 
 
 @dataclass
@@ -157,13 +159,18 @@ def voice_info(spec: EngineSpec, engine: SpeechEngine) -> dict[str, object]:
 
 def plan(path: Path, options: BuildOptions = BuildOptions()) -> Timeline:
     """The timeline without synthesising: lengths from the cache, else estimated."""
+    return tailor(path, options)[1]
+
+
+def tailor(path: Path, options: BuildOptions = BuildOptions()) -> tuple[Routine, Timeline]:
+    """``plan``, with the routine it laid out: every override applied, ``--fit`` solved."""
     base = load_routine(path, options.overrides.patches)
     synth = synthesizer(base, options)
     routine = overridden(base, options, synth)
     lengths, estimated = synth.lengths_ms(spoken_texts(build_script(routine)))
     timeline = compile_timeline(routine, lengths, voice_info(synth.spec, synth.engine))
     check_length(path, timeline.duration_ms)
-    return _with_estimated(timeline, estimated)
+    return routine, _with_estimated(timeline, estimated)
 
 
 @dataclass(frozen=True)
@@ -239,7 +246,8 @@ def build(
         routine = overridden(base, options, synth)
         texts = spoken_texts(build_script(routine))
         check_length(path, _shortest(routine, texts), at_least=True)
-        outputs = OutputSet(options.output_dir, path.stem if path.suffix else path.name)
+        name = options.name or (path.stem if path.suffix else path.name)
+        outputs = OutputSet(options.output_dir, name)
         outputs.precheck()
     _say(on_stage, "speech")
     clips: dict[str, Samples] = {}

@@ -13,6 +13,7 @@ from routinecast.cli import (
     plan,
     schema,
     share,
+    studio,
     validate,
     voices,
 )
@@ -24,7 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for module in (build, plan, validate, list_cmd, voices, new, schema, doctor, share):
+for module in (build, plan, validate, list_cmd, voices, new, schema, doctor, share, studio):
     module.register(app)
 app.add_typer(cache_cmd.app, name="cache")
 

@@ -1,7 +1,12 @@
 """The app's locks, in one place for every blueprint: the secret path, the Host check, headers.
 
 * Every URL lives under ``/<token>/``, a path of 192 random bits from ``secrets``; any
-  other path is 404 before a view runs (compared in constant time).
+  other path is 404 before a view runs (compared in constant time). The exception is a
+  blueprint named in ``open`` (the studio, on loopback): it lives outside the token path,
+  and every write to it (any method but GET, HEAD, OPTIONS) must come from this origin
+  (``Origin``, when the browser sends one) and carry the per-run ``session`` token in the
+  ``X-Routinecast-Token`` header, or the answer is 403. A page on another site can send a
+  request but cannot read the token (no CORS headers anywhere), so it cannot write.
 * The ``Host`` header must name an address the server was started for, or the answer is
   400: a page on another site cannot reach the app through DNS rebinding.
 * Every response says ``nosniff``, ``no-referrer`` and a Content-Security-Policy that lets
@@ -15,13 +20,16 @@ import logging
 import secrets
 import traceback
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask import Flask, Response, abort, request
 
 TOKEN_BYTES = 24
 """192 bits, 32 URL-safe characters."""
 REDACTED = "<token>"
+TOKEN_HEADER = "X-Routinecast-Token"
+"""The header that carries the per-run session token on every write to an open blueprint."""
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 POLICY = "; ".join(
     [
         "default-src 'none'",
@@ -63,10 +71,16 @@ def host_names(addresses: Iterable[str], port: int) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Guard:
-    """The secret path segment and the Host header values the app answers to."""
+    """The secret path segment and the Host header values the app answers to.
+
+    ``open`` names blueprints served outside the secret path; their writes need the
+    ``session`` token (a guard without one refuses them all).
+    """
 
     token: str
     hosts: frozenset[str]
+    session: str | None = None
+    open: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def prefix(self) -> str:
@@ -80,12 +94,26 @@ class Guard:
         app.logger.addFilter(TokenRedactor(self.token))
 
     def check(self) -> None:
-        """400 for a foreign Host, 404 for a path outside the token."""
+        """400 for a foreign Host, 404 for a path outside the token, 403 for a foreign write."""
         if request.host.lower() not in self.hosts:
             abort(400)
+        if request.blueprint is not None and request.blueprint in self.open:
+            self.check_write()
+            return
         head = request.path.split("/", 2)[1] if request.path.startswith("/") else ""
         if not secrets.compare_digest(head.encode(), self.token.encode()):
             abort(404)
+
+    def check_write(self) -> None:
+        """403 for a write from another origin or without the session token."""
+        if request.method in SAFE_METHODS:
+            return
+        origin = request.headers.get("Origin")
+        if origin is not None and origin.lower() not in {f"http://{h}" for h in self.hosts}:
+            abort(403)
+        sent = request.headers.get(TOKEN_HEADER, "")
+        if self.session is None or not secrets.compare_digest(sent.encode(), self.session.encode()):
+            abort(403)
 
 
 def add_headers(response: Response) -> Response:

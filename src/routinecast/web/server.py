@@ -98,11 +98,8 @@ def open_share(
     Raises ``OSError`` when the address cannot be bound.
     """
     bind = host or lan_address()
-    server = _bind(bind, port)
-    shown = lan_address() if bind in WILDCARDS else bind
-    addresses = {bind, shown}
-    if bind in WILDCARDS or is_loopback(bind):
-        addresses |= {LOOPBACK, "localhost", "::1"}
+    server = bind_server(bind, port)
+    shown, addresses = reachable(bind)
     token = new_token()
     app = create_app(folder, Guard(token, host_names(addresses, server.port)), extra)
     server.app = app
@@ -110,7 +107,16 @@ def open_share(
     return Sharing(server, app, url, token, shown)
 
 
-def _bind(host: str, port: int) -> BaseWSGIServer:
+def reachable(bind: str) -> tuple[str, set[str]]:
+    """The address a URL shows for a server bound to ``bind``, and every name it answers to."""
+    shown = lan_address() if bind in WILDCARDS else bind
+    addresses = {bind, shown}
+    if bind in WILDCARDS or is_loopback(bind):
+        addresses |= {LOOPBACK, "localhost", "::1"}
+    return shown, addresses
+
+
+def bind_server(host: str, port: int) -> BaseWSGIServer:
     """A threaded Werkzeug server on a socket bound here (so errors are ``OSError``)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listening = socket.create_server((host, port), family=family)
