@@ -197,3 +197,19 @@ def start_share(*args: str, timeout: float = 60) -> ShareProcess:
     proc.kill()
     _, err = proc.communicate()
     raise AssertionError(f"share printed no URL: {''.join(head)!r} {err!r}")
+
+
+def listening_on(port: int) -> set[str]:
+    """The IPv4 addresses a TCP socket listens on at ``port`` (from /proc/net/tcp).
+
+    Tests read where a server listens here instead of connecting to a non-loopback
+    address: test traffic stays on loopback.
+    """
+    found: set[str] = set()
+    for row in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = row.split()[1], row.split()[3]
+        address, hex_port = local.split(":")
+        if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+            octets = bytes.fromhex(address)[::-1]  # little-endian on the machines we run on
+            found.add(".".join(str(b) for b in octets))
+    return found

@@ -101,8 +101,12 @@ def share_command(
     else:
         folder = guarded(lambda: _folder(paths))
     sharing = _listen(folder, host, port)
-    _announce(sharing, folder, stop_after_ms)
-    expired = serve(sharing, stop_after_ms / 1000 if stop_after_ms else None)
+    try:
+        _announce(sharing, folder, stop_after_ms)
+        expired = serve(sharing, stop_after_ms / 1000 if stop_after_ms else None)
+    except KeyboardInterrupt:  # Ctrl-C while the address is still being printed
+        sharing.server.server_close()
+        expired = False
     out.print(f"stopped after {for_}" if expired else "stopped")
 
 

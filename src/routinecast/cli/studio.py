@@ -80,14 +80,16 @@ def studio_command(
     out.print(
         f"routinecast studio: routines in {escape(str(folder))}, builds into {escape(str(output))}"
     )
-    out.print(serving.url, markup=False)
-    out.print("Press Ctrl-C to stop.")
-    out.file.flush()
-    if browser:
-        threading.Thread(target=webbrowser.open, args=(serving.url,), daemon=True).start()
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
+        out.print(serving.url, markup=False)
+        out.print("Press Ctrl-C to stop.")
+        out.file.flush()
+        if browser:
+            threading.Thread(target=webbrowser.open, args=(serving.url,), daemon=True).start()
         serving.server.serve_forever()  # returns on Ctrl-C (Werkzeug catches it)
+    except KeyboardInterrupt:  # Ctrl-C (or SIGTERM) before the server loop took over
+        pass
     finally:
         signal.signal(signal.SIGTERM, previous)
         abandoned = studio.jobs.running is not None
