@@ -260,7 +260,7 @@ def _pacing(layers: list[Layer]) -> Pacing:
         changes["halfway"] = check_bool(val, Where(val.file, val.line), "pacing.halfway")
     if "remaining" in vals:
         changes["remaining_ms"] = _remaining(vals["remaining"])
-    return replace(pacing, **changes)
+    return replace(pacing, written=frozenset(vals), **changes)
 
 
 def _remaining(val: Val) -> tuple[int, ...]:

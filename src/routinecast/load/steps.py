@@ -31,6 +31,7 @@ from routinecast.load.library import (
 from routinecast.load.yamlsrc import YList, YMap
 from routinecast.locations import Val, Where, suggest
 from routinecast.model import (
+    GAP_NAMES,
     MAX_GAP_MS,
     MAX_SETS,
     MAX_WORK_MS,
@@ -217,7 +218,14 @@ def _rest_step(number: int, raw: dict[str, Val], where: Where) -> Step:
         )
     rest = check_duration(raw["rest"], where, "rest", low=1000, high=MAX_GAP_MS)
     say = check_text(raw["say"], where, "say") if "say" in raw else ""
-    return Step(number=number, exercise=None, line=where.line, rest_ms=rest, say=say)
+    return Step(
+        number=number,
+        exercise=None,
+        line=where.line,
+        rest_ms=rest,
+        say=say,
+        written=frozenset({"rest"}),
+    )
 
 
 def _step_exercise(val: Val, exercises: dict[str, Exercise], where: Where, number: int) -> Exercise:
@@ -274,6 +282,7 @@ def _merge_step(
         say=check_text(raw["say"], where, "say") if "say" in raw else "",
         cues=exercise.cues + own.get("cues", ()),
         breathe=own.get("breathe", exercise.breathe),
+        written=frozenset(n for n in GAP_NAMES if n in raw or n in pacing.written),
     )
     _check_work(step, raw, where)
     return step
