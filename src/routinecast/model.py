@@ -193,6 +193,8 @@ class Routine:
     caution: str = ""
     lexicon: tuple[tuple[str, str], ...] = ()
     templates: tuple[tuple[str, str], ...] = ()
+    sounds: tuple[tuple[str, str], ...] = ()
+    """Tone name -> the user's audio file that plays instead (an absolute path)."""
     overrides: tuple[str, ...] = ()
     """Human-readable notes of build-time overrides applied ("holds 45 s")."""
 

@@ -42,9 +42,13 @@ def build_command(
     rest: Annotated[str | None, typer.Option(help="Every rest between sets, e.g. 20s.")] = None,
     scale: Annotated[float | None, typer.Option(help="Scale every work and rest time.")] = None,
     fit: Annotated[str | None, typer.Option(help="Scale to land on this length, e.g. 15m.")] = None,
+    sound: Annotated[
+        list[str] | None,
+        typer.Option(help="NAME=FILE: your audio file for a tone (tick, start, stop, breath)."),
+    ] = None,
 ) -> None:
     """Build each routine into OUTPUT/NAME.mp3, NAME.timeline.json and NAME.vtt."""
-    overrides = OverrideOptions(tuple(set_ or ()), hold, rest, scale, fit)
+    overrides = OverrideOptions(tuple(set_ or ()), hold, rest, scale, fit, tuple(sound or ()))
     with user_errors():
         files = _expand(routines)
         base = BuildOptions(

@@ -31,6 +31,9 @@ def plan_command(
     rest: Annotated[str | None, typer.Option(help="Every rest between sets.")] = None,
     scale: Annotated[float | None, typer.Option(help="Scale every work and rest time.")] = None,
     fit: Annotated[str | None, typer.Option(help="Scale to land on this length.")] = None,
+    sound: Annotated[
+        list[str] | None, typer.Option(help="NAME=FILE: your audio file for a tone.")
+    ] = None,
     events: Annotated[bool, typer.Option(help="List every sound, not just blocks.")] = False,
     verbose: Annotated[
         bool,
@@ -42,7 +45,7 @@ def plan_command(
         options = apply_overrides(
             routine,
             BuildOptions(engine=engine, voice=voice, rate=rate),
-            OverrideOptions(tuple(set_ or ()), hold, rest, scale, fit),
+            OverrideOptions(tuple(set_ or ()), hold, rest, scale, fit, tuple(sound or ())),
         )
         timeline = plan(routine, options)
     out.print(_table(timeline, events))

@@ -62,20 +62,22 @@ from routinecast.model import (
     Step,
     VoiceSpec,
 )
+from routinecast.timeline import TONES
 
 ROUTINE_FIELDS = (
     "title", "summary", "target", "library", "voice", "pacing", "intro", "outro",
-    "caution", "lexicon", "cues", "steps", "extends", "override",
+    "caution", "lexicon", "cues", "sounds", "steps", "extends", "override",
 )  # fmt: skip
 PACING_FIELDS = ("transition", "rest", "switch", "countdown", "halfway", "remaining")
 VOICE_FIELDS = ("engine", "voice", "rate")
-MERGED_MAPS = ("pacing", "voice", "lexicon", "cues")
+MERGED_MAPS = ("pacing", "voice", "lexicon", "cues", "sounds")
 """Top-level mappings that a variant merges key by key instead of replacing."""
 MAP_SHAPES = {
     "pacing": "pacing fields (" + ", ".join(PACING_FIELDS) + ")",
     "voice": "voice fields (" + ", ".join(VOICE_FIELDS) + ")",
     "lexicon": "words to respellings (psoas: so-us)",
     "cues": 'template names to templates (rest: "Rest {{ seconds(rest) }}.")',
+    "sounds": "tone names to audio files (start: bell.wav)",
 }
 __all__ = [
     "EXERCISE_FIELDS",
@@ -208,6 +210,7 @@ def _routine(layers: list[Layer], steps: tuple[Step, ...], pacing: Pacing) -> Ro
         caution=_text_field(layers, "caution"),
         lexicon=tuple(_merged_strings(layers, "lexicon").items()),
         templates=tuple(_merged_strings(layers, "cues").items()),
+        sounds=_sounds(layers),
     )
 
 
@@ -283,6 +286,20 @@ def _remaining(val: Val) -> tuple[int, ...]:
             reverse=True,
         )
     )
+
+
+def _sounds(layers: list[Layer]) -> tuple[tuple[str, str], ...]:
+    """``sounds:`` tone name -> file, each path relative to the file that names it."""
+    out = []
+    for name, val in _merged(layers, "sounds", TONES).items():
+        where = Where(val.file, val.line)
+        path = existing_file(Path(val.file).parent, val, where, f"sounds.{name}")
+        if not path.is_file():
+            raise where.error(
+                f"names {show_path(path)}, a folder, not a sound file", f"sounds.{name}"
+            )
+        out.append((name, str(path)))
+    return tuple(out)
 
 
 def _voice(layers: list[Layer]) -> VoiceSpec:

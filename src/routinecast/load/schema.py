@@ -17,6 +17,7 @@ from routinecast.load.routine import (
     VOICE_FIELDS,
 )
 from routinecast.model import ENGINES, KINDS, SIDES
+from routinecast.timeline import TONES
 
 DURATION: dict[str, Any] = {
     "description": "45, 45s, 1m, 1m30s or 90s (a bare number is seconds)",
@@ -141,6 +142,7 @@ def routine_schema() -> dict[str, Any]:
             "outro": {"type": "string"},
             "caution": {"type": "string"},
             "lexicon": {"type": "object", "additionalProperties": {"type": "string"}},
+            "sounds": _object(tuple(TONES), {name: {"type": "string"} for name in TONES}),
             "cues": {
                 "type": "object",
                 "additionalProperties": False,
