@@ -151,9 +151,10 @@ def synthesizer(
     routine: Routine, options: BuildOptions, engine: SpeechEngine | None = None
 ) -> Synthesizer:
     """The synthesizer for this routine and these options."""
+    spec = engine_spec(routine, options)
     return Synthesizer(
-        engine_spec(routine, options),
-        Lexicon(routine.lexicon),
+        spec,
+        Lexicon(routine.lexicon, spec.name),
         ClipCache(options.cache_dir),
         engine=engine,
         workers=options.workers,
