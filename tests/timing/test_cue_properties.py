@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_compiler_properties import (
@@ -31,6 +32,7 @@ from typer.testing import CliRunner
 from routinecast.cli import app
 from routinecast.load.routine import load_library, load_routine, shipped_library_path
 from routinecast.model import Pacing, Routine, Side, Step, other_side
+from routinecast.pipeline import BuildOptions, build, plan
 from routinecast.timeline import Block, Event, Timeline
 from routinecast.timing.compiler import compile_timeline
 from routinecast.timing.schedule import TIME_CUE_SPACING_MS
@@ -223,3 +225,44 @@ def test_the_starter_file_plans_with_no_warning(tmp_path: Path) -> None:
     for per_char in (50, 62, 75):
         clip_ms = {t: max(250, per_char * len(t)) for t in spoken_texts(build_script(routine))}
         assert compile_timeline(routine, clip_ms).warnings == ()
+
+
+# --------------------------------------------------------------------------- shipped
+
+ROUTINES = Path(__file__).resolve().parents[2] / "routines"
+SHIPPED = sorted(p for p in ROUTINES.glob("*.yaml") if p.name != "exercises.yaml")
+
+
+def counts_said(tl: Timeline, routine: Routine) -> tuple[int, int]:
+    """(counts in the timeline, counts the rep sets plan), checking each set's order."""
+    steps = {s.number: s for s in routine.steps}
+    said = planned = 0
+    for block in tl.blocks:
+        step = steps.get(block.step or 0)
+        if block.kind != "work" or step is None or step.kind != "reps":
+            continue
+        counts = [e.text for e in speech_in(tl, block) if e.cue == "rep"]
+        assert counts == expected_counts(step), (step.label, block.set, counts)
+        said += len(counts)
+        planned += len(expected_counts(step))
+    return said, planned
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_every_count_of_every_shipped_rep_set_is_in_the_plan(path: Path) -> None:
+    """Clip lengths from the speech cache where there, else ``plan``'s estimates."""
+    tl = plan(path)
+    said, planned = counts_said(tl, load_routine(path))
+    assert said == planned
+    assert not any('the count "' in w for w in tl.warnings), tl.warnings
+
+
+@pytest.mark.slow
+def test_the_starter_file_built_with_the_real_voice_has_no_warning(tmp_path: Path) -> None:
+    runner = CliRunner()
+    made = runner.invoke(app, ["new", "first", "--folder", str(tmp_path)])
+    assert made.exit_code == 0, made.output
+    result = build(tmp_path / "first.yaml", BuildOptions(output_dir=tmp_path / "out"))
+    assert result.timeline.warnings == ()
+    said, planned = counts_said(result.timeline, load_routine(tmp_path / "first.yaml"))
+    assert said == planned == 32  # 8 reps a side, alternating, 2 sets

@@ -8,8 +8,9 @@ and clipped ("Right 8" was heard as "Friday", "out" as "How?"), and a side word 
 into its number unless a pause separates them.
 
 * A count ("8", "Right 8") is said as a count is called out: the side word, a comma,
-  the number, an exclamation mark: "Right, 8!" ("Right, 8." still lost the final t
-  of "eight" about one time in five, "Right, 8!" about one in twenty).
+  the number, an exclamation mark: "Right, 8!". Over the counts Right/Left 1-10 (40
+  words), the recogniser missed 22 % of the words sent as "Right 8.", 7.5 % as
+  "Right, 8." and 2.5 % as "Right, 8!" (the voice releases the final t of "eight").
 * Any other line gets closing punctuation if it has none ("out" -> "Out.") and a
   capital first letter.
 """
