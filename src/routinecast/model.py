@@ -21,10 +21,12 @@ Sides = Literal["none", "each", "alternate"]
 Side = Literal["right", "left"]
 Anchor = Literal["start", "half", "end"]
 Engine = Literal["auto", "piper", "pyttsx3"]
+GapName = Literal["transition", "rest", "switch"]
 
 KINDS: tuple[Kind, ...] = ("hold", "reps", "flow")
 SIDES: tuple[Sides, ...] = ("none", "each", "alternate")
 ENGINES: tuple[Engine, ...] = ("auto", "piper", "pyttsx3")
+GAP_NAMES: tuple[GapName, ...] = ("transition", "rest", "switch")
 
 MAX_WORK_MS = 30 * 60_000
 MAX_GAP_MS = 30 * 60_000
@@ -165,6 +167,8 @@ class Pacing:
     countdown: int = 3
     halfway: bool = True
     remaining_ms: tuple[int, ...] = (10_000,)
+    written: frozenset[str] = frozenset()
+    """The fields the routine's ``pacing:`` sets (the rest are defaults)."""
 
 
 @dataclass(frozen=True)
@@ -202,6 +206,13 @@ class Step:
     breathe: Breathe | None = None
     file: str = ""
     """The file the step was written in (with ``line``), for messages."""
+
+    written: frozenset[GapName] = frozenset()
+    """The gap lengths the user wrote (on the step, in ``pacing:`` or with ``--rest``).
+
+    A gap whose narration does not fit grows either way; only a length the user wrote
+    is warned about (a default grows quietly). A bare rest step's rest is always written.
+    """
 
     def __post_init__(self) -> None:
         """Refuse a step beyond a limit: the first problem, as the loader words it."""
@@ -243,6 +254,14 @@ class Step:
     def is_rest(self) -> bool:
         """True for a bare rest step."""
         return self.exercise is None
+
+    @property
+    def own_cues(self) -> tuple[Cue, ...]:
+        """The cues the step itself adds (``cues`` is the exercise's followed by these)."""
+        inherited = self.exercise.cues if self.exercise else ()
+        if self.cues[: len(inherited)] == inherited:
+            return self.cues[len(inherited) :]
+        return self.cues
 
     @property
     def work_ms(self) -> int:
@@ -288,6 +307,8 @@ class Routine:
     caution: str = ""
     lexicon: tuple[tuple[str, str], ...] = ()
     templates: tuple[tuple[str, str], ...] = ()
+    sounds: tuple[tuple[str, str], ...] = ()
+    """Tone name -> the user's audio file that plays instead (an absolute path)."""
     overrides: tuple[str, ...] = ()
     """Human-readable notes of build-time overrides applied ("holds 45 s")."""
 

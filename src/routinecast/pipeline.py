@@ -23,9 +23,10 @@ from routinecast import SAMPLE_RATE
 from routinecast.audio.encode import Mp3Settings, encode_mp3
 from routinecast.audio.mastering import cached_master_gain
 from routinecast.audio.mix import render
+from routinecast.audio.sounds import load_sound, sound_ms
 from routinecast.audio.tags import Tags, write_tags
 from routinecast.durations import format_duration
-from routinecast.errors import LimitError, OutputError
+from routinecast.errors import InputError, LimitError, OutputError
 from routinecast.load.overrides import Overrides, adjust
 from routinecast.load.routine import load_library, load_routine, read_document, show_path
 from routinecast.model import Routine
@@ -35,9 +36,10 @@ from routinecast.speech.engines.base import Samples, SpeechEngine
 from routinecast.speech.engines.registry import resolve_name
 from routinecast.speech.lexicon import Lexicon
 from routinecast.speech.synth import EngineSpec, Progress, Synthesizer, clip_ms
-from routinecast.timeline import Timeline
+from routinecast.timeline import Sound, Timeline
 from routinecast.timing.compiler import compile_timeline
 from routinecast.timing.fit import fit_routine
+from routinecast.timing.schedule import TONE_GUARD_MS
 from routinecast.timing.script import build_script, spoken_texts
 
 MAX_ROUTINE_MS = 6 * 3600 * 1000
@@ -68,6 +70,8 @@ class BuildOptions:
     music: Path | None = None
     name: str | None = None
     """The output files' name (``NAME.mp3``...); the routine file's stem by default."""
+    sounds: tuple[tuple[str, Path], ...] = ()
+    """``--sound NAME=FILE``: the user's files for tones; they win over the routine's."""
 
 
 @dataclass
@@ -106,11 +110,16 @@ FIT_ROUNDS = 3
 
 
 def overridden(
-    base: Routine, options: BuildOptions, synth: Synthesizer, known: Mapping[str, int] | None = None
+    base: Routine,
+    options: BuildOptions,
+    synth: Synthesizer,
+    known: Mapping[str, int] | None = None,
+    sounds: Mapping[str, Sound] | None = None,
 ) -> Routine:
     """``base`` (as loaded, ``--set`` applied) with the other overrides, ``--fit`` included.
 
-    ``--fit`` uses the ``known`` clip lengths, else the cache's, else estimates.
+    ``--fit`` uses the ``known`` clip lengths, else the cache's, else estimates, and
+    the user's ``sounds`` in place of tones.
     """
     if options.overrides.fit_ms is None:
         return adjust(base, options.overrides)
@@ -123,7 +132,7 @@ def overridden(
             memo.update(synth.lengths_ms(missing)[0])
         return {t: memo[t] for t in texts}
 
-    return fit_routine(lambda scale: adjust(base, overrides, scale), target, lengths_of)
+    return fit_routine(lambda scale: adjust(base, overrides, scale), target, lengths_of, sounds)
 
 
 def _off_target(options: BuildOptions, timeline: Timeline) -> bool:
@@ -143,9 +152,10 @@ def synthesizer(
     routine: Routine, options: BuildOptions, engine: SpeechEngine | None = None
 ) -> Synthesizer:
     """The synthesizer for this routine and these options."""
+    spec = engine_spec(routine, options)
     return Synthesizer(
-        engine_spec(routine, options),
-        Lexicon(routine.lexicon),
+        spec,
+        Lexicon(routine.lexicon, getattr(engine, "name", spec.name) if engine else spec.name),
         ClipCache(options.cache_dir),
         engine=engine,
         workers=options.workers,
@@ -166,9 +176,13 @@ def tailor(path: Path, options: BuildOptions = BuildOptions()) -> tuple[Routine,
     """``plan``, with the routine it laid out: every override applied, ``--fit`` solved."""
     base = load_routine(path, options.overrides.patches)
     synth = synthesizer(base, options)
-    routine = overridden(base, options, synth)
+    sounds = user_sounds(base, options, synth)
+    routine = overridden(base, options, synth, sounds=sounds.specs)
+    check_start_sound(routine, sounds)
     lengths, estimated = synth.lengths_ms(spoken_texts(build_script(routine)))
-    timeline = compile_timeline(routine, lengths, voice_info(synth.spec, synth.engine))
+    timeline = compile_timeline(
+        routine, lengths, voice_info(synth.spec, synth.engine), sounds=sounds.specs
+    )
     check_length(path, timeline.duration_ms)
     return routine, _with_estimated(timeline, estimated)
 
@@ -201,6 +215,46 @@ def validate(path: Path) -> Validation:
     return Validation("routine", steps=len(routine.steps), lines=len(texts))
 
 
+@dataclass(frozen=True)
+class UserSounds:
+    """The user's sounds by tone name: what the compiler lays out and what the mixer plays."""
+
+    specs: Mapping[str, Sound] = field(default_factory=dict)
+    samples: Mapping[str, Samples] = field(default_factory=dict)
+    files: Mapping[str, Path] = field(default_factory=dict)
+
+
+def user_sounds(routine: Routine, options: BuildOptions, synth: Synthesizer) -> UserSounds:
+    """The routine's ``sounds:`` with ``--sound`` on top, read, trimmed and levelled."""
+    files = {name: Path(file) for name, file in routine.sounds}
+    files.update(dict(options.sounds))
+    samples = {
+        name: load_sound(file, name, SAMPLE_RATE, synth.peak_bound_dbtp, synth.cache.root)
+        for name, file in files.items()
+    }
+    specs = {
+        name: Sound(sound_ms(samples[name], SAMPLE_RATE), None, file.name)
+        for name, file in files.items()
+    }
+    return UserSounds(specs, samples, files)
+
+
+def check_start_sound(routine: Routine, sounds: UserSounds) -> None:
+    """A start sound must end before the shortest work interval's stop tone."""
+    if "start" not in sounds.specs or not routine.exercise_steps:
+        return
+    step = min(routine.exercise_steps, key=lambda s: s.work_ms)
+    length = sounds.specs["start"].length_ms
+    if length + TONE_GUARD_MS > step.work_ms:
+        raise InputError(
+            f"lasts {format_duration(length)} after trimming, too long for the "
+            f"{format_duration(step.work_ms)} work interval of {step.label}: a start sound "
+            "must end before the stop tone; shorten the sound or lengthen the work",
+            file=str(sounds.files["start"]),
+            field="sound",
+        )
+
+
 def check_length(path: Path, duration_ms: int, *, at_least: bool = False) -> None:
     """``LimitError`` (exit 2) for a routine longer than ``MAX_ROUTINE_MS``."""
     if duration_ms <= MAX_ROUTINE_MS:
@@ -219,9 +273,9 @@ def _hms(ms: int) -> str:
     return f"{hours}h{minutes:02d}m{seconds:02d}s"
 
 
-def _shortest(routine: Routine, texts: Sequence[str]) -> int:
+def _shortest(routine: Routine, texts: Sequence[str], sounds: UserSounds) -> int:
     """The routine's length if every clip were silent: a lower bound, known before speech."""
-    return compile_timeline(routine, dict.fromkeys(texts, 0)).duration_ms
+    return compile_timeline(routine, dict.fromkeys(texts, 0), sounds=sounds.specs).duration_ms
 
 
 def _with_estimated(timeline: Timeline, estimated: Sequence[str]) -> Timeline:
@@ -243,9 +297,11 @@ def build(
     with clock.stage("load"):
         base = load_routine(path, options.overrides.patches)
         synth = synthesizer(base, options, engine)
-        routine = overridden(base, options, synth)
+        sounds = user_sounds(base, options, synth)
+        routine = overridden(base, options, synth, sounds=sounds.specs)
+        check_start_sound(routine, sounds)
         texts = spoken_texts(build_script(routine))
-        check_length(path, _shortest(routine, texts), at_least=True)
+        check_length(path, _shortest(routine, texts, sounds), at_least=True)
         name = options.name or (path.stem if path.suffix else path.name)
         outputs = OutputSet(options.output_dir, name)
         outputs.precheck()
@@ -257,11 +313,15 @@ def build(
         with clock.stage("layout"):
             lengths = {text: clip_ms(clip) for text, clip in clips.items()}
             timeline = compile_timeline(
-                routine, lengths, voice_info(synth.spec, synth.engine), SAMPLE_RATE
+                routine,
+                lengths,
+                voice_info(synth.spec, synth.engine),
+                SAMPLE_RATE,
+                sounds=sounds.specs,
             )
         if round_no == FIT_ROUNDS or not _off_target(options, timeline):
             break
-        routine = overridden(base, options, synth, lengths)  # re-solve with measured lengths
+        routine = overridden(base, options, synth, lengths, sounds.specs)  # measured lengths
         texts = spoken_texts(build_script(routine))
     check_length(path, timeline.duration_ms)
     with clock.stage("master"):
@@ -272,9 +332,10 @@ def build(
             options.loudness + CODEC_LOUDNESS_LOSS_LU,
             TRUE_PEAK_CEILING,
             synth.peak_bound_dbtp,
+            sounds.samples,
         )
     _say(on_stage, "encode")
-    _write(outputs, _Render(routine, timeline, clips, gain), options, clock)
+    _write(outputs, _Render(routine, timeline, clips, gain, sounds.samples), options, clock)
     return BuildResult(
         outputs.final[".mp3"],
         outputs.final[".timeline.json"],
@@ -294,6 +355,7 @@ class _Render:
     timeline: Timeline
     clips: Mapping[str, Samples]
     gain: float
+    sounds: Mapping[str, Samples]
 
 
 def _write(outputs: OutputSet, job: _Render, options: BuildOptions, clock: _Clock) -> None:
@@ -303,7 +365,7 @@ def _write(outputs: OutputSet, job: _Render, options: BuildOptions, clock: _Cloc
         with clock.stage("mix+encode"):
             bed = _music_bed(options, timeline)
             encode_mp3(
-                render(timeline, job.clips, job.gain, bed=bed),
+                render(timeline, job.clips, job.gain, bed=bed, sounds=job.sounds),
                 outputs.temp[".mp3"],
                 Mp3Settings(SAMPLE_RATE, options.bitrate_kbps),
             )

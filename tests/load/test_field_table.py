@@ -34,6 +34,7 @@ WORK: dict[str, dict[str, Any]] = {
 COMPANIONS = {
     "base.yaml": "title: Base\nsteps:\n  - exercise: plank\n",
     "my-moves.yaml": "- id: wall-sit\n  hold: 30s\n",
+    "bell.wav": "",
 }
 """Files the examples of ``extends`` and ``library`` name."""
 WRONG_TYPE: dict[str, list[Any]] = {
@@ -55,6 +56,7 @@ WRONG_TYPE: dict[str, list[Any]] = {
     "fields": [5, "x", ["a"], {"nope": 1}],
     "words": [5, "x", {"psoas": {"a": 1}}],
     "templates": [5, "x", {"rets": "Rest."}, {"rest": ["x"]}],
+    "sounds": [5, "x", ["bell.wav"], {"beep": "bell.wav"}, {"start": ["bell.wav"]}],
     "steps": [[], "plank", [5], [{"hodl": 3}], None],
     "override": [5, {"plank": 5}, {"plank": {"hodl": 1}}],
 }

@@ -40,9 +40,10 @@ def build_command(
     rest: opt.Rest = None,
     scale: opt.Scale = None,
     fit: opt.Fit = None,
+    sound: opt.Sound = None,
 ) -> None:
     """Build each routine into OUTPUT/NAME.mp3, NAME.timeline.json and NAME.vtt."""
-    overrides = OverrideOptions(tuple(set_ or ()), hold, rest, scale, fit)
+    overrides = OverrideOptions(tuple(set_ or ()), hold, rest, scale, fit, tuple(sound or ()))
     with user_errors():
         files = _expand(routines)
         base = BuildOptions(

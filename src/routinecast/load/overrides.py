@@ -135,11 +135,18 @@ def adjust(routine: Routine, overrides: Overrides, scale: float | None = None) -
     if overrides.hold_ms is not None:
         steps = tuple(_with_hold(s, overrides.hold_ms) for s in steps)
     if overrides.rest_ms is not None:
-        steps = tuple(replace(s, rest_ms=overrides.rest_ms) if s.exercise else s for s in steps)
+        steps = tuple(_with_rest(s, overrides.rest_ms) for s in steps)
     factor = scale if scale is not None else overrides.scale
     if factor is not None and factor != 1.0:
         steps = tuple(scale_step(s, factor, at_limits=scale is not None) for s in steps)
     return replace(routine, steps=steps, overrides=routine.overrides + overrides.notes)
+
+
+def _with_rest(step: Step, rest_ms: int) -> Step:
+    """``--rest``: the user asked for this rest, so it warns if it must grow."""
+    if step.exercise is None:
+        return step
+    return replace(step, rest_ms=rest_ms, written=step.written | {"rest"})
 
 
 def _with_hold(step: Step, hold_ms: int) -> Step:

@@ -54,17 +54,19 @@ from routinecast.load.steps import (
 from routinecast.load.yamlsrc import YList, YMap
 from routinecast.locations import Val, Where, suggest
 from routinecast.model import Exercise, Pacing, Routine, Step, VoiceSpec
+from routinecast.timeline import TONES
 
 ROUTINE_FIELDS = names(ROUTINE)
 PACING_FIELDS = names(PACING)
 VOICE_FIELDS = names(VOICE)
-MERGED_MAPS = ("pacing", "voice", "lexicon", "cues")
+MERGED_MAPS = ("pacing", "voice", "lexicon", "cues", "sounds")
 """Top-level mappings that a variant merges key by key instead of replacing."""
 MAP_SHAPES = {
     "pacing": "pacing fields (" + ", ".join(PACING_FIELDS) + ")",
     "voice": "voice fields (" + ", ".join(VOICE_FIELDS) + ")",
     "lexicon": "words to respellings (psoas: so-us)",
     "cues": 'template names to templates (rest: "Rest {{ seconds(rest) }}.")',
+    "sounds": "tone names to audio files (start: bell.wav)",
 }
 __all__ = [
     "EXERCISE_FIELDS",
@@ -211,6 +213,7 @@ def _routine_fields(layers: list[Layer], problems: Problems) -> dict[str, Any]:
         "voice": _voice(layers, problems),
         "lexicon": tuple(_merged_strings(layers, "lexicon", problems).items()),
         "templates": tuple(_merged_strings(layers, "cues", problems).items()),
+        "sounds": _sounds(layers, problems),
     }
 
 
@@ -296,7 +299,29 @@ def _pacing(layers: list[Layer], problems: Problems) -> Pacing:
     vals = _sub_fields(layers, "pacing", PACING, problems)
     renamed = {"transition": "transition_ms", "rest": "rest_ms", "switch": "switch_ms"}
     renamed["remaining"] = "remaining_ms"
-    return Pacing(**{renamed.get(name, name): value for name, value in vals.items()})
+    fields = {renamed.get(name, name): value for name, value in vals.items()}
+    return Pacing(**fields, written=frozenset(vals))
+
+
+def _sounds(layers: list[Layer], problems: Problems) -> tuple[tuple[str, str], ...]:
+    """``sounds:`` tone name -> file, each path relative to the file that names it."""
+    out = []
+    for name, val in _merged(layers, "sounds", tuple(TONES), problems).items():
+        where = Where(val.file, val.line)
+        path = problems.value(
+            None, existing_file, Path(val.file).parent, val, where, f"sounds.{name}"
+        )
+        if path is None:
+            continue
+        if not path.is_file():
+            problems.add(
+                where.error(
+                    f"names {show_path(path)}, a folder, not a sound file", f"sounds.{name}"
+                )
+            )
+            continue
+        out.append((name, str(path)))
+    return tuple(out)
 
 
 def _remaining(spec: FieldSpec, val: Val, where: Where, field: str) -> tuple[int, ...]:

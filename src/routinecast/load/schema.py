@@ -17,6 +17,7 @@ from routinecast.cues import template_names
 from routinecast.durations import DURATION_GRAMMAR, DURATION_PATTERN, EXAMPLES
 from routinecast.load.spec import EXERCISE, ROUTINE, STEP, FieldSpec
 from routinecast.model import MAX_TEXT_CHARS, Limit
+from routinecast.timeline import TONES
 
 TEXT: dict[str, Any] = {"type": ["string", "number", "null"], "maxLength": MAX_TEXT_CHARS}
 """Text, or a number read as its text; empty (null) means none."""
@@ -104,6 +105,11 @@ SCHEMAS: dict[str, Callable[[FieldSpec], dict[str, Any]]] = {
         "type": "object",
         "additionalProperties": False,
         "properties": {name: TEXT for name in template_names()},
+    },
+    "sounds": lambda spec: {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {name: {"type": "string"} for name in TONES},
     },
     "steps": lambda spec: {"type": "array", "minItems": spec.min_items, "items": step_schema()},
     "override": _override,

@@ -51,6 +51,7 @@ FieldType = Literal[
     "fields",  # a mapping with the fields ``of``
     "words",  # a mapping of words to text
     "templates",  # a mapping of cue template names to templates
+    "sounds",  # a mapping of tone names to audio files
     "steps",  # a list of steps
     "override",  # a mapping of exercise ids or step numbers to step fields
 ]
@@ -113,6 +114,7 @@ class FieldSpec:
             "fields": f"a mapping of {self.name} fields",
             "words": "a mapping of words to respellings",
             "templates": "a mapping of template names to templates",
+            "sounds": "a mapping of tone names (tick, start, stop, breath) to audio files",
             "steps": "a list of steps",
             "override": "a mapping of exercise ids or step numbers to step fields",
         }
@@ -426,6 +428,13 @@ ROUTINE: tuple[FieldSpec, ...] = (
         "templates",
         "your own wording for any cue template (see [Cue templates](#9-cue-templates))",
         {"halfway": "Half done."},
+        nullable=True,
+    ),
+    FieldSpec(
+        "sounds",
+        "sounds",
+        "your own audio file (WAV, MP3, OGG, M4A...) for any tone, relative to this file",
+        {"start": "bell.wav"},
         nullable=True,
     ),
     FieldSpec(

@@ -34,6 +34,7 @@ from routinecast.load.spec import STEP, names
 from routinecast.load.yamlsrc import YMap, located_tree
 from routinecast.locations import Loc, Val, Where, suggest
 from routinecast.model import (
+    GAP_NAMES,
     REST_STEP_MS,
     Exercise,
     Pacing,
@@ -225,7 +226,15 @@ def _rest_step(number: int, raw: RawStep, problems: Problems) -> Step:
     say = problems.value("", check_text, fields["say"], where, "say") if "say" in fields else ""
     problems.raise_found()
     loc = raw.loc
-    return Step(number=number, exercise=None, line=loc.line, rest_ms=rest, say=say, file=loc.file)
+    return Step(
+        number=number,
+        exercise=None,
+        line=loc.line,
+        rest_ms=rest,
+        say=say,
+        file=loc.file,
+        written=frozenset({"rest"}),
+    )
 
 
 def _step_exercise(val: Val, exercises: dict[str, Exercise], where: Where, number: int) -> Exercise:
@@ -287,6 +296,7 @@ def _merge_step(
         cues=exercise.cues + own.get("cues", ()),
         breathe=own.get("breathe", exercise.breathe),
         file=raw.loc.file,
+        written=frozenset(n for n in GAP_NAMES if n in raw.fields or n in pacing.written),
     )
     _check_work(step, raw.fields, where)
     return Step(**step)

@@ -1,7 +1,8 @@
 """Speech for every line of a routine: cached clips, new ones made on all cores.
 
 ``Synthesizer.clips(texts)`` returns display text -> levelled float32 clip. Each text
-goes through the lexicon, then the cache; the misses are spoken by the engine (in
+is put in the form the voice renders clearly (``spoken``), goes through the lexicon,
+then the cache (keyed by what the voice is sent); the misses are spoken by the engine (in
 ``spawn``ed worker processes when there are many: piper and espeak are not fork-safe
 once used) and levelled, then stored. A worker that fails or dies becomes an
 ``EngineError``; nothing half-made is cached.
@@ -40,6 +41,7 @@ from routinecast.speech.cache import ClipCache, clip_key
 from routinecast.speech.engines.base import Samples, SpeechEngine
 from routinecast.speech.engines.registry import make_engine
 from routinecast.speech.lexicon import Lexicon
+from routinecast.speech.spoken import spoken_form
 
 PARALLEL_MIN = 12
 """Fewer new clips than this are made in-process (starting workers costs ~2 s)."""
@@ -106,7 +108,11 @@ class Synthesizer:
     def keys(self, texts: Iterable[str]) -> dict[str, str]:
         """Display text -> cache key."""
         identity = self.engine.identity()
-        return {t: clip_key(self.lexicon.apply(t), identity) for t in texts}
+        return {t: clip_key(self.spoken(t), identity) for t in texts}
+
+    def spoken(self, text: str) -> str:
+        """What the voice is sent for a display text: its clear form, then the lexicon."""
+        return self.lexicon.apply(spoken_form(text))
 
     def lengths_ms(self, texts: Iterable[str]) -> tuple[dict[str, int], list[str]]:
         """Clip lengths from the cache headers; estimates for the rest (``plan``)."""
@@ -133,7 +139,7 @@ class Synthesizer:
             else:
                 out[text] = clip
         self.stats = SynthStats(cached=len(out))
-        jobs = {key: self.lexicon.apply(texts_[0]) for key, texts_ in missing.items()}
+        jobs = {key: self.spoken(texts_[0]) for key, texts_ in missing.items()}
         made = self._make(jobs, progress)
         try:
             for key, clip in made:
