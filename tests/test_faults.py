@@ -49,13 +49,14 @@ from typer.testing import CliRunner
 
 from routinecast import pipeline
 from routinecast.cli import app
+from routinecast.dsp.samples import Samples
 from routinecast.errors import EngineError, LimitError, OutputError
 from routinecast.load.yamlsrc import MAX_FILE_BYTES
 from routinecast.model import MAX_TEXT_CHARS
 from routinecast.pipeline import MAX_ROUTINE_MS, BuildOptions
 from routinecast.speech.cache import ClipCache
-from routinecast.speech.engines.base import Samples
 from routinecast.speech.engines.fake import SilentEngine
+from routinecast.store import FileStore
 from routinecast.timing.compiler import compile_timeline
 from routinecast.timing.script import build_script, spoken_texts
 
@@ -151,9 +152,16 @@ def invoke(args: list[str]) -> tuple[int, str, str]:
 
 
 def clip_files(cache: Path) -> list[Path]:
-    """Every file in the cache but the remembered master gains (``master/*.gain``)."""
+    """Every file in the cache but the remembered master gains (``master/*.gain``) and the
+    store of built files (``built/``)."""
     found = sorted(cache.glob("*/*")) if cache.exists() else []
-    return [p for p in found if p.parent.name != "master"]
+    return [p for p in found if p.parent.name not in ("master", "built")]
+
+
+def forget_built(cache: Path) -> None:
+    """Empty the store of built files, so the next build mixes and encodes (and needs its
+    clips) even though nothing changed."""
+    FileStore(cache).clear()
 
 
 def assert_cache_sound(cache: Path) -> None:
@@ -506,6 +514,7 @@ def test_damaged_cache_clips_are_remade(tmp_path: Path) -> None:
         good[key] = clip
     for key, how in zip(chosen, HOW, strict=True):
         _damage(store.path(key), how)
+    forget_built(cache)  # else the build is up to date and needs no clip at all
     engine = SilentEngine()
     again = pipeline.build(path, options, engine=engine)
     assert again.clips_made == 3
@@ -526,6 +535,7 @@ def test_damaged_cache_clips_are_remade_cli(tmp_path: Path) -> None:
     clips = [p for p in clip_files(cache) if p.suffix == ".clip"][:3]
     for clip, how in zip(clips, HOW, strict=True):
         _damage(clip, how)
+    forget_built(cache)
     out = tmp_path / "out"
     done = run_cli(
         ["build", str(path), "--output", str(out), "--engine", "fake"],
@@ -629,6 +639,7 @@ def test_disk_fails_part_way_through_the_mp3(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     path = warm(tmp_path, cache)
     assert (tmp_path / "warm" / f"{STEM}.mp3").stat().st_size > 400_000
+    forget_built(cache)  # the MP3 is encoded again, not linked from the store
     out = tmp_path / "out"
     plant_old(out)
     done = run_cli(

@@ -11,20 +11,16 @@ import numpy as np
 import pytest
 
 from routinecast import pipeline
+from routinecast.dsp.samples import Samples
 from routinecast.errors import EngineError
 from routinecast.load.overrides import parse_overrides
 from routinecast.pipeline import BuildOptions
 from routinecast.speech.cache import ClipCache
-from routinecast.speech.engines.base import Samples
+from routinecast.speech.clip import make_clip
 from routinecast.speech.engines.fake import SilentEngine
 from routinecast.speech.lexicon import Lexicon
-from routinecast.speech.synth import (
-    PARALLEL_MIN,
-    EngineSpec,
-    Synthesizer,
-    _sigint_held,
-    make_clip,
-)
+from routinecast.speech.pool import signals_held
+from routinecast.speech.synth import EngineSpec, Synthesizer
 from routinecast.timing.script import build_script, spoken_texts
 
 ROUTINE = """\
@@ -136,7 +132,7 @@ def test_nothing_half_made_is_cached(tmp_path: Path) -> None:
 
 def test_a_given_engine_is_never_swapped_for_workers(tmp_path: Path) -> None:
     """Workers rebuild the engine from its spec, so a passed-in engine stays in-process."""
-    texts = [f"Line number {n}." for n in range(PARALLEL_MIN + 3)]
+    texts = [f"Line number {n} of a long routine, long enough for workers." for n in range(80)]
     engine = SilentEngine()
     synth = Synthesizer(EngineSpec("piper"), Lexicon(), ClipCache(tmp_path), engine, workers=4)
     synth.clips(texts)
@@ -147,7 +143,7 @@ def test_a_given_engine_is_never_swapped_for_workers(tmp_path: Path) -> None:
 def test_ctrl_c_while_workers_start_is_held_then_raised() -> None:
     handler = signal.getsignal(signal.SIGINT)
     reached = False
-    with pytest.raises(KeyboardInterrupt), _sigint_held() as block:
+    with pytest.raises(KeyboardInterrupt), signals_held() as block:
         block()
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(0.05)  # still here: the signal waits
@@ -160,16 +156,18 @@ def test_ctrl_c_while_workers_start_is_held_then_raised() -> None:
 WORKER_SIGNALS = """
 import time
 from pathlib import Path
-from routinecast.speech.synth import EngineSpec, _start_pool
+from routinecast.speech.pool import _start
+from routinecast.speech.synth import EngineSpec
 
 def sigint_shielded(pid):
     fields = dict(
         line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
     )
-    bit = 1 << 1  # SIGINT is signal 2
-    return bool(int(fields["SigBlk"], 16) & bit or int(fields["SigIgn"], 16) & bit)
+    shielded = int(fields["SigBlk"], 16) | int(fields["SigIgn"], 16)
+    bits = [1 << (number - 1) for number in (2, 15, 1)]  # SIGINT, SIGTERM, SIGHUP
+    return all(shielded & bit for bit in bits)
 
-pool, futures = _start_pool(EngineSpec("fake"), 2, {str(n): f"line {n}" for n in range(4)})
+pool, futures = _start(EngineSpec("fake"), 2, {str(n): f"line {n}" for n in range(4)})
 states = []
 for _ in range(40):  # while the workers boot, and after
     states += [sigint_shielded(pid) for pid in list(pool._processes)]
@@ -183,7 +181,8 @@ print(len(states), all(states))
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
 def test_workers_never_take_ctrl_c_even_while_booting() -> None:
-    """A fresh process (its resource tracker not yet started, which unblocks SIGINT)."""
+    """Nor SIGTERM, nor SIGHUP. A fresh process (its resource tracker not yet started,
+    which unblocks SIGINT)."""
     import subprocess
     import sys
 

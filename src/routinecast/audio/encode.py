@@ -20,14 +20,15 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
-
-import numpy as np
-import numpy.typing as npt
+from typing import IO, TYPE_CHECKING, Any
 
 from routinecast import SAMPLE_RATE
 from routinecast.audio.ffmpeg import ffmpeg_exe, stderr_tail
 from routinecast.errors import BuildError, OutputError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 _MPEG1_KBPS = frozenset({32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320})
 _MPEG2_KBPS = frozenset({8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160})
@@ -135,6 +136,8 @@ def _feed(stdin: IO[bytes], chunks: Iterable[npt.NDArray[np.int16]]) -> OSError 
 
 
 def _pcm_bytes(chunk: npt.NDArray[Any]) -> bytes:
+    import numpy as np
+
     arr = np.asarray(chunk)
     if arr.dtype.kind != "i" or arr.dtype.itemsize != 2:
         raise TypeError(f"audio chunks must be int16 arrays, got dtype {arr.dtype}")
