@@ -25,6 +25,9 @@ How each fault is made:
 * Ctrl-C: SIGINT to the build's whole process group (what a terminal sends), once
   the first clip reaches the cache, while the workers boot, or once the temporary
   MP3 appears; and to the main process alone during encoding.
+* A stopped service or a closed terminal: SIGTERM to the build, SIGHUP to its group,
+  while the workers boot, once the first clip is cached, and 2 s and 6 s into a cold
+  build of the shipped ``desk-hip-reset``.
 """
 
 from __future__ import annotations
@@ -747,6 +750,65 @@ def test_ctrl_c_during_synthesis(tmp_path: Path, moment: str) -> None:
     if workers == "2":
         assert workers_of(run.seen), "the parallel path was taken"
     assert still_running(run.seen) == []
+
+
+DESK = Path(__file__).resolve().parents[1] / "routines" / "desk-hip-reset.yaml"
+"""63 distinct lines: a cold build with piper speaks for well over 6 s on 2 cores."""
+
+
+def _moment(name: str, cache: Path) -> Callable[[dict[int, tuple[int, str]]], bool]:
+    """When to send the signal: a marker of progress, or a time since the start."""
+    if name == "workers-booting":
+        return _workers_booting
+    if name == "first-clip":
+        return _first_clip_stored(cache)
+    start, seconds = time.monotonic(), float(name.removesuffix("s"))
+    return lambda _: time.monotonic() - start >= seconds
+
+
+def _no_temporaries(folder: Path) -> None:
+    """Nothing half-written anywhere under ``folder`` (the cache: clips, gains, built files)."""
+    left = [p for p in folder.rglob("*") if p.is_file() and ".tmp" in p.name]
+    assert left == [], f"temporaries left: {left}"
+
+
+@pytest.mark.slow
+@needs_proc
+@pytest.mark.parametrize("moment", ["workers-booting", "first-clip", "2s", "6s"])
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP"])
+def test_stop_signal_during_a_cold_build(tmp_path: Path, stop: str, moment: str) -> None:
+    """A stopped service (SIGTERM to the build) or a closed terminal (SIGHUP to its group)
+    cleans up as Ctrl-C does: then the build ends by that signal, nothing is left behind
+    and no process of it is alive 3 s later."""
+    number = signal.Signals[stop]
+    out, cache, stem = tmp_path / "out", tmp_path / "cache", DESK.stem
+    plant_old(out, stem)
+
+    def send(proc: subprocess.Popen[bytes], _: object) -> None:
+        if number == signal.SIGHUP:
+            os.killpg(proc.pid, number)
+        else:
+            os.kill(proc.pid, number)
+
+    run = run_and_act(
+        ["build", str(DESK), "--output", str(out), "--engine", "piper"],
+        env_with(ROUTINECAST_CACHE_DIR=str(cache), ROUTINECAST_WORKERS="2"),
+        when=_moment(moment, cache),
+        act=send,
+        scratch=tmp_path / "run",
+    )
+    if run.fired_at is None and moment.endswith("s"):
+        pytest.skip(f"the build finished within {moment} on this machine")
+    assert run.fired_at is not None, f"the build ended before {moment}: {run}"
+    assert run.code == -number, run
+    assert one_line(run.stderr, start="stopped") == (
+        f"stopped by {stop}: nothing was written; older outputs are unchanged"
+    )
+    assert_untouched(out, stem)
+    assert_cache_sound(cache)
+    _no_temporaries(cache)
+    assert workers_of(run.seen), "the parallel path was taken"
+    assert still_running(run.seen, grace_s=3.0) == []
 
 
 def _temp_mp3_exists(out: Path) -> Callable[[object], bool]:

@@ -133,22 +133,29 @@ class FileStore:
         if self.limit_bytes <= 0:
             return None
         try:
-            digest = self._ref(key).read_text("ascii").strip()
+            ref = self._ref(key).read_bytes()
+        except OSError:
+            return None
+        try:
+            digest = ref.decode("ascii").strip()
             blob = self._blob(digest)
             if len(digest) != 64 or file_digest(blob) != digest:
                 raise ValueError(digest)
             for path in (self._ref(key), blob):
                 os.utime(path)  # most recently used
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, UnicodeDecodeError):
-            self._drop(key)
+        except (OSError, ValueError):
+            self._drop(key, ref)
             return None
         return blob
 
-    def _drop(self, key: str) -> None:
-        with contextlib.suppress(OSError, ValueError, UnicodeDecodeError):
-            remove_quietly(self._blob(self._ref(key).read_text("ascii").strip()))
+    def _drop(self, key: str, ref: bytes) -> None:
+        """Remove a damaged entry: its ref, and the blob it names if that is damaged too."""
+        with contextlib.suppress(ValueError):
+            digest = ref.decode("ascii").strip()
+            blob = self._blob(digest)
+            with contextlib.suppress(OSError):
+                if len(digest) == 64 and file_digest(blob) != digest:
+                    remove_quietly(blob)
         remove_quietly(self._ref(key))
 
     def put(self, key: str, source: Path) -> None:

@@ -163,9 +163,8 @@ def sigint_shielded(pid):
     fields = dict(
         line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
     )
-    shielded = int(fields["SigBlk"], 16) | int(fields["SigIgn"], 16)
-    bits = [1 << (number - 1) for number in (2, 15, 1)]  # SIGINT, SIGTERM, SIGHUP
-    return all(shielded & bit for bit in bits)
+    bit = 1 << 1  # SIGINT is signal 2
+    return bool(int(fields["SigBlk"], 16) & bit or int(fields["SigIgn"], 16) & bit)
 
 pool, futures = _start(EngineSpec("fake"), 2, {str(n): f"line {n}" for n in range(4)})
 states = []
@@ -181,8 +180,7 @@ print(len(states), all(states))
 
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
 def test_workers_never_take_ctrl_c_even_while_booting() -> None:
-    """Nor SIGTERM, nor SIGHUP. A fresh process (its resource tracker not yet started,
-    which unblocks SIGINT)."""
+    """A fresh process (its resource tracker not yet started, which unblocks SIGINT)."""
     import subprocess
     import sys
 

@@ -49,10 +49,12 @@ def _is_int(value: object) -> bool:
 
 @dataclass(frozen=True)
 class Mp3Settings:
-    """Output format: always mono, constant bitrate."""
+    """Output format: always mono, constant bitrate; ``compression_level`` is LAME's ``-q``
+    (0 its slowest search, 9 its fastest; None leaves LAME's default)."""
 
     sample_rate: int = SAMPLE_RATE
     bitrate_kbps: int = 96
+    compression_level: int | None = None
 
     def __post_init__(self) -> None:
         allowed = _BITRATES_KBPS.get(self.sample_rate) if _is_int(self.sample_rate) else None
@@ -66,6 +68,9 @@ class Mp3Settings:
                 f"MP3 bitrate at {self.sample_rate} Hz must be one of {sorted(allowed)} kbps, "
                 f"got {self.bitrate_kbps!r}"
             )
+        level = self.compression_level
+        if level is not None and (not _is_int(level) or not 0 <= level <= 9):
+            raise ValueError(f"LAME's compression level is 0 to 9, got {level!r}")
 
 
 def encode_mp3(
@@ -99,10 +104,17 @@ def _command(dest: Path, settings: Mp3Settings) -> list[str]:
         *("-y", "-hide_banner", "-nostdin", "-loglevel", "error"),
         *("-f", "s16le", "-ar", rate, "-ac", "1", "-i", "pipe:0"),
         *("-c:a", "libmp3lame", "-b:a", f"{settings.bitrate_kbps}k", "-ar", rate, "-ac", "1"),
+        *_level(settings),
         *("-id3v2_version", "0", "-write_xing", "1"),
         *("-metadata:s:a:0", f"encoder={_LAME_TAG_ENCODER}"),
         *("-f", "mp3", f"file:{dest}"),
     ]
+
+
+def _level(settings: Mp3Settings) -> tuple[str, ...]:
+    if settings.compression_level is None:
+        return ()
+    return ("-compression_level", str(settings.compression_level))
 
 
 def _check_folder(dest: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from routinecast.cli import build, cache_cmd, doctor, list_cmd, new, plan, schema, validate, voices
+from routinecast.cli.signals import stop_like_ctrl_c
 
 app = typer.Typer(
     name="routinecast",
@@ -19,5 +20,6 @@ app.add_typer(cache_cmd.app, name="cache")
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point (SIGTERM and SIGHUP clean up as Ctrl-C does)."""
+    with stop_like_ctrl_c():
+        app()

@@ -45,12 +45,12 @@ PROCESSING = ":".join(
 
 ESTIMATE_MS_PER_CHAR = 62
 """``plan``'s estimate for a text not yet in the cache (piper at rate 1 averages ~60)."""
-PLAUSIBLE_MS_PER_CHAR = (25, 160)
-"""Measured on every line of the shipped routines at rate 1: piper 47-105 ms per
-character, eSpeak 45-95 (digits are spoken as words, short words carry a pause);
-the band is wider by half on each side, then divided by the rate."""
-PLAUSIBLE_FLOOR_MS = (80, 1200)
-"""A text of a few characters ("out") takes at least this long and at most this."""
+PLAUSIBLE_MS_PER_CHAR = (18, 160)
+"""Measured on every line of the shipped routines at rate 1 (213 lines): piper takes
+39 to 71 ms per character at the median and extremes, eSpeak 38 to 60; a lone digit
+("7") takes 360-470 ms. A clip at under half the fastest pace is cut off; one over
+``PLAUSIBLE_EXTRA_MS`` plus 160 ms a character ran away (both scaled by the rate)."""
+PLAUSIBLE_EXTRA_MS = 1200
 
 
 def ceil_ms(samples: int) -> int:
@@ -72,9 +72,7 @@ def plausible_ms(spoken: str, rate: float) -> tuple[int, int]:
     """The shortest and longest a clip of ``spoken`` may be at ``rate``."""
     chars = len(spoken.strip())
     low, high = PLAUSIBLE_MS_PER_CHAR
-    shortest = min(PLAUSIBLE_FLOOR_MS[0], low * chars) + low * chars
-    longest = PLAUSIBLE_FLOOR_MS[1] + high * chars
-    return round(shortest / 2 / rate), round(longest / rate)
+    return round(low * chars / rate), round((PLAUSIBLE_EXTRA_MS + high * chars) / rate)
 
 
 def implausible(clip: Samples, spoken: str, rate: float) -> str | None:

@@ -16,11 +16,14 @@ Failure rules:
   ``EngineError`` naming the engine and the text (``clip.make_clip``), in workers too.
 * A worker killed from outside (OOM killer, ``kill -9``) breaks the pool: that is an
   ``EngineError`` saying a speech worker died; the other workers are stopped.
-* Stopping is the parent's business: Ctrl-C, SIGTERM and SIGHUP. Workers are started
-  with those signals blocked (so one arriving while they boot cannot print a traceback
-  from inside the interpreter's startup) and ignore them from then on; on Linux they
-  also die with the parent (``PR_SET_PDEATHSIG``), so even a ``kill -9`` of the build
-  leaves no worker behind. The parent's handlers are held while the pool starts
+* Stopping is the parent's business. Workers are started with Ctrl-C, SIGTERM and
+  SIGHUP blocked (so one arriving while they boot cannot print a traceback from
+  inside the interpreter's startup), then ignore Ctrl-C and SIGHUP (a terminal sends
+  them to its whole process group; the parent stops the workers) and take SIGTERM as
+  usual: the executor stops a broken pool's workers with SIGTERM, and a service
+  manager's SIGTERM to every process ends them at once while the parent cleans up.
+  On Linux they also die with the parent (``PR_SET_PDEATHSIG``), so even a ``kill -9``
+  of the build leaves no worker behind. The parent's handlers are held while the pool starts
   (``signals_held``) and run right after; on leaving, queued texts are cancelled and
   the running ones waited for.
 """
@@ -52,6 +55,10 @@ STOP_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
 )
 """What a user or a service manager sends to stop a build."""
+TERMINAL_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGHUP") if hasattr(signal, name)
+)
+"""What a terminal sends its whole process group: workers leave them to the parent."""
 _PR_SET_PDEATHSIG = 1
 
 
@@ -224,8 +231,9 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(spec: EngineSpec) -> None:
-    """Ignore the stop signals (the parent handles them), die with the parent, build the engine."""
-    for number in STOP_SIGNALS:
+    """Ignore the terminal's signals (the parent handles them), die with the parent, build
+    the engine."""
+    for number in TERMINAL_SIGNALS:
         signal.signal(number, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, set(STOP_SIGNALS))

@@ -8,6 +8,9 @@ whichever ``pool.worker_count`` expects to finish first. A pool is started befor
 cached clips are read, so the workers boot meanwhile. Every clip is checked
 (``clip.make_clip``) and stored as it arrives; nothing half-made is cached.
 
+``ROUTINECAST_WORKERS=N`` (or ``workers=N``) overrides the estimate: N workers
+whenever there are at least N new lines, and ``1`` never starts any.
+
 ``lengths_ms`` and ``headers`` read the cache's headers only: ``plan`` and an
 up-to-date build import neither numpy, nor an engine's libraries, nor multiprocessing.
 """
@@ -59,6 +62,11 @@ def default_workers() -> int:
     return max(1, int(env)) if env and env.isdigit() else max(1, os.cpu_count() or 1)
 
 
+def workers_asked() -> bool:
+    """``ROUTINECAST_WORKERS`` is set: its count is used whenever there are that many lines."""
+    return bool(os.environ.get("ROUTINECAST_WORKERS", "").isdigit())
+
+
 class Synthesizer:
     """Turns display texts into levelled clips, through the lexicon and the cache."""
 
@@ -77,6 +85,8 @@ class Synthesizer:
         self.own_engine = engine is None
         """Workers rebuild the engine from ``spec``: only possible when it came from there."""
         self.workers = default_workers() if workers is None else workers
+        self.asked = workers is not None or workers_asked()
+        """A count given (argument or environment) is used as given; else costs decide."""
         self.stats = SynthStats()
 
     @property
@@ -159,8 +169,11 @@ class Synthesizer:
             return None
         from routinecast.speech.pool import SpeechPool, worker_count  # multiprocessing: ~60 ms
 
-        chars = sum(len(spoken) for spoken in jobs.values())
-        count = worker_count(self.spec.name, chars, len(jobs), self.workers)
+        if self.asked:
+            count = min(self.workers, len(jobs)) if len(jobs) >= self.workers else 0
+        else:
+            chars = sum(len(spoken) for spoken in jobs.values())
+            count = worker_count(self.spec.name, chars, len(jobs), self.workers)
         if not count:
             return None
         self.stats.workers = count
