@@ -194,3 +194,25 @@ def test_workers_never_take_ctrl_c_even_while_booting() -> None:
     assert done.returncode == 0, done.stderr
     count, shielded = done.stdout.split()
     assert int(count) > 0 and shielded == "True"
+
+
+def test_workers_only_where_they_pay() -> None:
+    from routinecast.speech.costs import levellers, worker_count
+
+    line = 60  # characters, a typical cue
+    for lines in (63, 150, 400):  # eSpeak: a routine never pays a worker's start-up
+        assert worker_count("pyttsx3", lines * line, lines, cores=2) == 0
+    assert levellers("pyttsx3", 63 * line, 63, cores=2) == 2, "levelling is its longer part"
+    assert worker_count("piper", 63 * line, 63, cores=2) == 2
+    for lines in (1, 2, 5):  # a changed hold or two: the voice loads here
+        assert worker_count("piper", lines * line, lines, cores=2) == 0
+    assert levellers("piper", 5 * line, 5, cores=2) == 1
+    assert worker_count("piper", 63 * line, 63, cores=1) == 0
+
+
+def test_a_count_asked_for_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROUTINECAST_WORKERS", "1")
+    synth = Synthesizer(EngineSpec("piper"), Lexicon(), ClipCache(tmp_path))
+    assert synth.asked and synth.workers == 1
+    monkeypatch.delenv("ROUTINECAST_WORKERS")
+    assert not Synthesizer(EngineSpec("piper"), Lexicon(), ClipCache(tmp_path)).asked

@@ -1,14 +1,9 @@
-"""Speech worker processes: when they pay, how they start, how they always stop.
+"""Speech worker processes: how they start, how they always stop.
 
-``worker_count`` decides from the engine's measured costs (``COSTS``) and the amount of
-new speech whether a pool beats speaking in this process: a worker costs a fresh
-interpreter, the engine's libraries and its voice (piper: about 2 s of a core) before
-its first line. eSpeak speaks a line in a few milliseconds, so it never pays that for a
-routine; piper pays it from a couple of dozen lines on.
-
-``SpeechPool`` starts ``spawn``ed workers as soon as it is made, with every job queued
-(piper and eSpeak are not fork-safe once used), so they boot while this process loads
-the cached clips. Each worker builds its own engine from an ``EngineSpec``.
+Whether a pool pays is ``costs.worker_count``'s business. ``SpeechPool`` starts
+``spawn``ed workers as soon as it is made, with every job queued (piper and eSpeak are
+not fork-safe once used), so they boot while this process reads the cached clips. Each
+worker builds its own engine from an ``EngineSpec``.
 
 Failure rules:
 
@@ -40,7 +35,6 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from routinecast.errors import EngineError, RoutinecastError
@@ -60,48 +54,6 @@ TERMINAL_SIGNALS = tuple(
 )
 """What a terminal sends its whole process group: workers leave them to the parent."""
 _PR_SET_PDEATHSIG = 1
-
-
-@dataclass(frozen=True)
-class EngineCost:
-    """What speaking costs with one engine, measured on this project's 2-core machine."""
-
-    worker_boot_s: float
-    """A worker's start until it can speak: interpreter, libraries, voice."""
-    load_s: float
-    """Loading the voice in this process (the libraries' import included)."""
-    s_per_char: float
-    """Speaking one character of text, on one core."""
-    level_s: float
-    """Band-limiting and levelling one clip."""
-
-
-COSTS = {
-    "piper": EngineCost(worker_boot_s=2.2, load_s=1.0, s_per_char=0.0058, level_s=0.03),
-    "pyttsx3": EngineCost(worker_boot_s=1.2, load_s=0.15, s_per_char=0.00007, level_s=0.03),
-}
-"""Measured with ``scripts/bench.py`` and the notes in ``docs/encoder.md``; unknown
-engines (the test double) count as piper."""
-
-
-def worker_count(engine: str, chars: int, clips: int, cores: int) -> int:
-    """How many workers make ``clips`` new lines of ``chars`` characters fastest; 0: in-process.
-
-    In-process, this process loads the voice and speaks while a thread levels, so the
-    time is about the larger of the two. A pool of n pays one boot (the workers boot
-    side by side) and shares both among n workers.
-    """
-    if clips < 2 or cores < 2:
-        return 0
-    cost = COSTS.get(engine, COSTS["piper"])
-    speak, level = chars * cost.s_per_char, clips * cost.level_s
-    alone = cost.load_s + max(speak, level)
-    best, best_time = 0, alone
-    for count in range(2, min(cores, clips) + 1):
-        pooled = cost.worker_boot_s + (speak + level) / count
-        if pooled < 0.9 * best_time:
-            best, best_time = count, pooled
-    return best
 
 
 class SpeechPool:

@@ -4,7 +4,7 @@
 goes through the lexicon, then the cache. What the cache lacks is made either in this
 process (the engine speaks in this thread while another levels, so eSpeak's fast voice
 and the levelling share the two cores) or by a ``pool.SpeechPool`` of worker processes,
-whichever ``pool.worker_count`` expects to finish first. A pool is started before the
+whichever ``costs.worker_count`` expects to finish first. A pool is started before the
 cached clips are read, so the workers boot meanwhile. Every clip is checked
 (``clip.make_clip``) and stored as it arrives; nothing half-made is cached.
 
@@ -17,6 +17,7 @@ up-to-date build import neither numpy, nor an engine's libraries, nor multiproce
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import threading
@@ -34,6 +35,8 @@ from routinecast.speech.clip import (
     finish,
     speak_checked,
 )
+from routinecast.speech.costs import levellers, worker_count
+from routinecast.speech.engines.base import warm_up
 from routinecast.speech.engines.registry import EngineSpec, make_engine
 from routinecast.speech.lexicon import Lexicon
 
@@ -125,6 +128,8 @@ class Synthesizer:
         jobs = {key: self.lexicon.apply(group[0]) for key, group in missing.items()}
         self.stats = SynthStats()
         pool = self._pool(jobs)  # started before the cache is read: workers boot meanwhile
+        if jobs and pool is None:  # the voice loads meanwhile instead
+            threading.Thread(target=_warm_up, args=(self.engine,), daemon=True).start()
         try:
             out, damaged = self._cached(keys, missing)
             late = {key: self.lexicon.apply(missing[key][0]) for key in damaged}
@@ -167,7 +172,7 @@ class Synthesizer:
         """A started pool when workers pay for ``jobs``, else None."""
         if not jobs or not self.own_engine or self.spec.name == "fake" or self.workers < 2:
             return None
-        from routinecast.speech.pool import SpeechPool, worker_count  # multiprocessing: ~60 ms
+        from routinecast.speech.pool import SpeechPool  # multiprocessing: ~60 ms
 
         if self.asked:
             count = min(self.workers, len(jobs)) if len(jobs) >= self.workers else 0
@@ -180,11 +185,13 @@ class Synthesizer:
         return SpeechPool(self.spec, count, jobs)
 
     def _in_process(self, jobs: dict[str, str], ticks: _Ticks) -> Iterator[tuple[str, Samples]]:
-        """The engine speaks in this thread; another levels the previous clips meanwhile."""
+        """The engine speaks in this thread; other threads level the clips meanwhile."""
         if not jobs:
             return
         rate = self.spec.rate if self.own_engine else None  # an outside engine: no length check
-        with ThreadPoolExecutor(1, thread_name_prefix="level") as leveller:
+        chars = sum(len(spoken) for spoken in jobs.values())
+        threads = levellers(self.spec.name, chars, len(jobs), os.cpu_count() or 1)
+        with ThreadPoolExecutor(threads, thread_name_prefix="level") as leveller:
             pending: deque[tuple[str, Future[Samples]]] = deque()
             for key, spoken in jobs.items():
                 try:
@@ -194,10 +201,16 @@ class Synthesizer:
                         yield _done(pending.popleft(), ticks)
                     raise
                 pending.append((key, leveller.submit(finish, raw)))
-                while pending and (pending[0][1].done() or len(pending) > 2):
+                while pending and (pending[0][1].done() or len(pending) > 2 * threads):
                     yield _done(pending.popleft(), ticks)
             while pending:
                 yield _done(pending.popleft(), ticks)
+
+
+def _warm_up(engine: SpeechEngine) -> None:
+    """Load the voice in a thread; a failure shows again, in place, when it speaks."""
+    with contextlib.suppress(Exception):
+        warm_up(engine)
 
 
 def _done(item: tuple[str, Future[Samples]], ticks: _Ticks) -> tuple[str, Samples]:

@@ -52,6 +52,13 @@ class SpeechEngine(Protocol):
         ...
 
 
+def warm_up(engine: SpeechEngine) -> None:
+    """Load ``engine``'s voice now, if it has a ``load()`` (piper's model, eSpeak's data)."""
+    load = getattr(engine, "load", None)
+    if callable(load):
+        load()
+
+
 def to_rate(samples: npt.NDArray[np.floating], rate: int) -> Samples:
     """Resample to ``SAMPLE_RATE`` when an engine speaks at another rate."""
     import numpy as np

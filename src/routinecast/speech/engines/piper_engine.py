@@ -18,6 +18,7 @@ the trimmed silence starts by a few milliseconds).
 from __future__ import annotations
 
 import json
+import threading
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -72,6 +73,7 @@ class PiperEngine:
         self.threads = threads
         self._voice: Any = None
         self._length_scale = 1.0
+        self._loading = threading.Lock()
 
     def identity(self) -> dict[str, str]:
         """Engine, voice, rate and the versions of piper and the voice package."""
@@ -93,9 +95,15 @@ class PiperEngine:
             return []
         return [VoiceInfo(DEFAULT_VOICE, "Joe (US English, medium)", "en_US")]
 
+    def load(self) -> None:
+        """Load the model now (a thread may, while this process reads the cache)."""
+        self._load()
+
     def _load(self) -> Any:
-        if self._voice is not None:
-            return self._voice
+        with self._loading:
+            return self._voice if self._voice is not None else self._load_now()
+
+    def _load_now(self) -> Any:
         try:
             import onnxruntime
             from piper import PiperVoice

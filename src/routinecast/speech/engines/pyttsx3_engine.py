@@ -195,9 +195,17 @@ class _Espeak:
             return pcm
 
 
-@cache
+_STARTING = threading.Lock()
+
+
 def _espeak() -> _Espeak:
-    """The process's one eSpeak NG."""
+    """The process's one eSpeak NG (started once, whichever thread asks first)."""
+    with _STARTING:
+        return _espeak_once()
+
+
+@cache
+def _espeak_once() -> _Espeak:
     return _Espeak()
 
 
@@ -252,6 +260,11 @@ class Pyttsx3Engine:
             "rate": f"{self.rate:g}",
             "version": f"{_version()} on {sys.platform}",
         }
+
+    def load(self) -> None:
+        """Start the system voice now (eSpeak reads its data)."""
+        if _uses_espeak():
+            _espeak()
 
     @property
     def wpm(self) -> int:
