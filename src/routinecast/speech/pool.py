@@ -95,7 +95,8 @@ def _start(
                 initargs=(spec,),
             )
             block()  # starting the resource tracker just unblocked them (CPython)
-            futures = {pool.submit(_work, spoken): key for key, spoken in jobs.items()}
+            longest_first = sorted(jobs.items(), key=lambda job: -len(job[1]))  # even finish
+            futures = {pool.submit(_work, spoken): key for key, spoken in longest_first}
     except BaseException as exc:  # a signal held meanwhile is raised here, on leaving
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
