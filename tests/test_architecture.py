@@ -1,7 +1,9 @@
 """The folders are the architecture: each stage imports only itself and the contracts.
 
 Contracts (the floor every stage stands on): ``errors``, ``durations``, ``locations``,
-``model``, ``timeline``, ``cues`` and ``dsp``. Stages: ``load``, ``timing``, ``speech``,
+``model``, ``timeline``, ``cues``, ``dsp`` and ``store`` (the cache folder, its atomic
+writer and the store of built files: the speech cache, the master gains and the
+pipeline all write there). Stages: ``load``, ``timing``, ``speech``,
 ``audio``, and ``outputs``. Only ``pipeline``, ``cli`` and ``web`` may import several
 stages. The package's ``__init__`` is the public door: it imports its names lazily
 (on first use), so its runtime imports are none and every stage may read
@@ -18,7 +20,17 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "routinecast"
-CONTRACTS = {"__init__", "errors", "durations", "locations", "model", "timeline", "cues", "dsp"}
+CONTRACTS = {
+    "__init__",
+    "errors",
+    "durations",
+    "locations",
+    "model",
+    "timeline",
+    "cues",
+    "dsp",
+    "store",
+}
 EDGES = {"pipeline", "cli", "web", "api"}
 
 

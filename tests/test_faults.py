@@ -25,6 +25,9 @@ How each fault is made:
 * Ctrl-C: SIGINT to the build's whole process group (what a terminal sends), once
   the first clip reaches the cache, while the workers boot, or once the temporary
   MP3 appears; and to the main process alone during encoding.
+* A stopped service or a closed terminal: SIGTERM to the build, SIGHUP to its group,
+  while the workers boot, once the first clip is cached, and 2 s and 6 s into a cold
+  build of the shipped ``desk-hip-reset``.
 """
 
 from __future__ import annotations
@@ -49,13 +52,14 @@ from typer.testing import CliRunner
 
 from routinecast import pipeline
 from routinecast.cli import app
+from routinecast.dsp.samples import Samples
 from routinecast.errors import EngineError, LimitError, OutputError
 from routinecast.load.yamlsrc import MAX_FILE_BYTES
 from routinecast.model import MAX_TEXT_CHARS
 from routinecast.pipeline import MAX_ROUTINE_MS, BuildOptions
 from routinecast.speech.cache import ClipCache
-from routinecast.speech.engines.base import Samples
 from routinecast.speech.engines.fake import SilentEngine
+from routinecast.store import FileStore
 from routinecast.timing.compiler import compile_timeline
 from routinecast.timing.script import build_script, spoken_texts
 
@@ -151,9 +155,16 @@ def invoke(args: list[str]) -> tuple[int, str, str]:
 
 
 def clip_files(cache: Path) -> list[Path]:
-    """Every file in the cache but the remembered master gains (``master/*.gain``)."""
+    """Every file in the cache but the remembered master gains (``master/*.gain``) and the
+    store of built files (``built/``)."""
     found = sorted(cache.glob("*/*")) if cache.exists() else []
-    return [p for p in found if p.parent.name != "master"]
+    return [p for p in found if p.parent.name not in ("master", "built")]
+
+
+def forget_built(cache: Path) -> None:
+    """Empty the store of built files, so the next build mixes and encodes (and needs its
+    clips) even though nothing changed."""
+    FileStore(cache).clear()
 
 
 def assert_cache_sound(cache: Path) -> None:
@@ -506,6 +517,7 @@ def test_damaged_cache_clips_are_remade(tmp_path: Path) -> None:
         good[key] = clip
     for key, how in zip(chosen, HOW, strict=True):
         _damage(store.path(key), how)
+    forget_built(cache)  # else the build is up to date and needs no clip at all
     engine = SilentEngine()
     again = pipeline.build(path, options, engine=engine)
     assert again.clips_made == 3
@@ -526,6 +538,7 @@ def test_damaged_cache_clips_are_remade_cli(tmp_path: Path) -> None:
     clips = [p for p in clip_files(cache) if p.suffix == ".clip"][:3]
     for clip, how in zip(clips, HOW, strict=True):
         _damage(clip, how)
+    forget_built(cache)
     out = tmp_path / "out"
     done = run_cli(
         ["build", str(path), "--output", str(out), "--engine", "fake"],
@@ -629,6 +642,7 @@ def test_disk_fails_part_way_through_the_mp3(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     path = warm(tmp_path, cache)
     assert (tmp_path / "warm" / f"{STEM}.mp3").stat().st_size > 400_000
+    forget_built(cache)  # the MP3 is encoded again, not linked from the store
     out = tmp_path / "out"
     plant_old(out)
     done = run_cli(
@@ -736,6 +750,65 @@ def test_ctrl_c_during_synthesis(tmp_path: Path, moment: str) -> None:
     if workers == "2":
         assert workers_of(run.seen), "the parallel path was taken"
     assert still_running(run.seen) == []
+
+
+DESK = Path(__file__).resolve().parents[1] / "routines" / "desk-hip-reset.yaml"
+"""63 distinct lines: a cold build with piper speaks for well over 6 s on 2 cores."""
+
+
+def _moment(name: str, cache: Path) -> Callable[[dict[int, tuple[int, str]]], bool]:
+    """When to send the signal: a marker of progress, or a time since the start."""
+    if name == "workers-booting":
+        return _workers_booting
+    if name == "first-clip":
+        return _first_clip_stored(cache)
+    start, seconds = time.monotonic(), float(name.removesuffix("s"))
+    return lambda _: time.monotonic() - start >= seconds
+
+
+def _no_temporaries(folder: Path) -> None:
+    """Nothing half-written anywhere under ``folder`` (the cache: clips, gains, built files)."""
+    left = [p for p in folder.rglob("*") if p.is_file() and ".tmp" in p.name]
+    assert left == [], f"temporaries left: {left}"
+
+
+@pytest.mark.slow
+@needs_proc
+@pytest.mark.parametrize("moment", ["workers-booting", "first-clip", "2s", "6s"])
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGHUP"])
+def test_stop_signal_during_a_cold_build(tmp_path: Path, stop: str, moment: str) -> None:
+    """A stopped service (SIGTERM to the build) or a closed terminal (SIGHUP to its group)
+    cleans up as Ctrl-C does: then the build ends by that signal, nothing is left behind
+    and no process of it is alive 3 s later."""
+    number = signal.Signals[stop]
+    out, cache, stem = tmp_path / "out", tmp_path / "cache", DESK.stem
+    plant_old(out, stem)
+
+    def send(proc: subprocess.Popen[bytes], _: object) -> None:
+        if number == signal.SIGHUP:
+            os.killpg(proc.pid, number)
+        else:
+            os.kill(proc.pid, number)
+
+    run = run_and_act(
+        ["build", str(DESK), "--output", str(out), "--engine", "piper"],
+        env_with(ROUTINECAST_CACHE_DIR=str(cache), ROUTINECAST_WORKERS="2"),
+        when=_moment(moment, cache),
+        act=send,
+        scratch=tmp_path / "run",
+    )
+    if run.fired_at is None and moment.endswith("s"):
+        pytest.skip(f"the build finished within {moment} on this machine")
+    assert run.fired_at is not None, f"the build ended before {moment}: {run}"
+    assert run.code == -number, run
+    assert one_line(run.stderr, start="stopped") == (
+        f"stopped by {stop}: nothing was written; older outputs are unchanged"
+    )
+    assert_untouched(out, stem)
+    assert_cache_sound(cache)
+    _no_temporaries(cache)
+    assert workers_of(run.seen), "the parallel path was taken"
+    assert still_running(run.seen, grace_s=3.0) == []
 
 
 def _temp_mp3_exists(out: Path) -> Callable[[object], bool]:

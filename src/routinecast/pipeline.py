@@ -4,6 +4,17 @@ load -> script texts -> synth (cache, engine) -> compile (pure) -> master gain -
 mix (streamed) -> encode (ffmpeg, to a temp file) -> tags -> commit (rename all).
 ``plan`` stops after compile, with lengths from the cache or estimates.
 
+Up to date is instant: when every line is in the speech cache, the timeline is laid
+out from the clips' headers alone and the build's inputs are hashed (``_inputs``:
+the timeline document, which holds the routine as resolved with its overrides, the
+engine and voice; the digest of every clip; the tags; loudness, ceiling and encoder
+settings; ffmpeg; the music bed's bytes; the code, by ``store.inputs_key``). If the
+store of built files (``store.FileStore``) has that MP3, it is linked or copied into
+place and the timeline and captions written beside it, committed like any build,
+without mixing or encoding; numpy is not even imported. A build that does encode
+leaves its MP3 in the store, so setting a hold back to a value built before is as
+fast as no change.
+
 Cheap refusals come before slow work: a routine whose length, with every clip
 counted as silent, is already over ``MAX_ROUTINE_MS`` and an output folder that
 cannot be written are refused before any speech is made; the exact length is
@@ -17,14 +28,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from routinecast import SAMPLE_RATE
-from routinecast.audio.encode import Mp3Settings, encode_mp3
-from routinecast.audio.mastering import cached_master_gain
-from routinecast.audio.mix import render
-from routinecast.audio.sounds import load_sound, sound_ms
-from routinecast.audio.tags import Tags, write_tags
+from routinecast.audio.encode import Mp3Settings
+from routinecast.audio.ffmpeg import ffmpeg_identity
 from routinecast.durations import format_duration
 from routinecast.errors import InputError, LimitError, OutputError
 from routinecast.load.overrides import Overrides, adjust
@@ -32,15 +40,21 @@ from routinecast.load.routine import load_library, load_routine, read_document, 
 from routinecast.model import Routine
 from routinecast.outputs import OutputSet, timeline_json, timeline_vtt
 from routinecast.speech.cache import ClipCache
-from routinecast.speech.engines.base import Samples, SpeechEngine
+from routinecast.speech.clip import ceil_ms, clip_ms
+from routinecast.speech.engines.base import SpeechEngine
 from routinecast.speech.engines.registry import resolve_name
 from routinecast.speech.lexicon import Lexicon
-from routinecast.speech.synth import EngineSpec, Progress, Synthesizer, clip_ms
+from routinecast.speech.synth import EngineSpec, Progress, Synthesizer, preload_levelling
+from routinecast.store import FileStore, file_digest, inputs_key, link_or_copy
 from routinecast.timeline import Sound, Timeline
 from routinecast.timing.compiler import compile_timeline
 from routinecast.timing.fit import fit_routine
 from routinecast.timing.schedule import TONE_GUARD_MS
 from routinecast.timing.script import build_script, spoken_texts
+
+if TYPE_CHECKING:
+    from routinecast.audio.tags import Tags
+    from routinecast.dsp.samples import Samples
 
 MAX_ROUTINE_MS = 6 * 3600 * 1000
 """The longest routine built or planned (documented in the README): six hours."""
@@ -85,6 +99,8 @@ class BuildResult:
     stages: dict[str, float] = field(default_factory=dict)
     clips_made: int = 0
     clips_cached: int = 0
+    up_to_date: bool = False
+    """True when the MP3 came from the store of built files (nothing mixed or encoded)."""
 
 
 class _Clock:
@@ -228,6 +244,10 @@ def user_sounds(routine: Routine, options: BuildOptions, synth: Synthesizer) -> 
     """The routine's ``sounds:`` with ``--sound`` on top, read, trimmed and levelled."""
     files = {name: Path(file) for name, file in routine.sounds}
     files.update(dict(options.sounds))
+    if not files:
+        return UserSounds()
+    from routinecast.audio.sounds import load_sound, sound_ms
+
     samples = {
         name: load_sound(file, name, SAMPLE_RATE, synth.peak_bound_dbtp, synth.cache.root)
         for name, file in files.items()
@@ -305,26 +325,30 @@ def build(
         name = options.name or (path.stem if path.suffix else path.name)
         outputs = OutputSet(options.output_dir, name)
         outputs.precheck()
+        store = FileStore(synth.cache.root)
+    with clock.stage("up-to-date"):
+        done = _from_store(path, options, base, synth, (routine, texts), outputs, store, sounds)
+    if done is not None:
+        mp3, doc, vtt, timeline, lines = done
+        return BuildResult(mp3, doc, vtt, timeline, clock.stages, 0, lines, up_to_date=True)
+    preload_levelling()  # mastering (and levelling) need them; they import meanwhile
     _say(on_stage, "speech")
     clips: dict[str, Samples] = {}
-    for round_no in range(FIT_ROUNDS + 1):
+
+    def lengths_of(wanted: Sequence[str]) -> dict[str, int]:
         with clock.stage("synth"):
-            clips.update(synth.clips(texts, progress))
-        with clock.stage("layout"):
-            lengths = {text: clip_ms(clip) for text, clip in clips.items()}
-            timeline = compile_timeline(
-                routine,
-                lengths,
-                voice_info(synth.spec, synth.engine),
-                SAMPLE_RATE,
-                sounds=sounds.specs,
-            )
-        if round_no == FIT_ROUNDS or not _off_target(options, timeline):
-            break
-        routine = overridden(base, options, synth, lengths, sounds.specs)  # measured lengths
-        texts = spoken_texts(build_script(routine))
+            clips.update(synth.clips(wanted, progress))
+        return {text: clip_ms(clip) for text, clip in clips.items()}
+
+    with clock.stage("layout"):
+        routine, texts, timeline = _settle(
+            base, options, synth, (routine, texts), lengths_of, sounds.specs
+        )
+    clock.stages["layout"] -= clock.stages["synth"]  # the speech made meanwhile is its own stage
     check_length(path, timeline.duration_ms)
     with clock.stage("master"):
+        from routinecast.audio.mastering import cached_master_gain
+
         gain = cached_master_gain(
             synth.cache.root,
             timeline,
@@ -335,7 +359,14 @@ def build(
             sounds.samples,
         )
     _say(on_stage, "encode")
-    _write(outputs, _Render(routine, timeline, clips, gain, sounds.samples), options, clock)
+    key = _inputs(options, routine, timeline, synth, _clip_digests(clips, texts), sounds)
+    _write(
+        outputs,
+        _Render(routine, timeline, clips, gain, sounds.samples),
+        options,
+        clock,
+        (store, key),
+    )
     return BuildResult(
         outputs.final[".mp3"],
         outputs.final[".timeline.json"],
@@ -345,6 +376,135 @@ def build(
         synth.stats.made,
         synth.stats.cached,
     )
+
+
+Settled = tuple[Routine, list[str], Timeline]
+
+
+def _settle(
+    base: Routine,
+    options: BuildOptions,
+    synth: Synthesizer,
+    start: tuple[Routine, list[str]],
+    lengths_of: Callable[[Sequence[str]], Mapping[str, int]],
+    sounds: Mapping[str, Sound],
+) -> Settled:
+    """Lay out ``start``; with ``--fit`` off target, re-solve with the measured lengths."""
+    routine, texts = start
+    for round_no in range(FIT_ROUNDS + 1):
+        lengths = dict(lengths_of(texts))
+        timeline = compile_timeline(
+            routine, lengths, voice_info(synth.spec, synth.engine), SAMPLE_RATE, sounds=sounds
+        )
+        if round_no == FIT_ROUNDS or not _off_target(options, timeline):
+            break
+        routine = overridden(base, options, synth, lengths, sounds)  # measured lengths
+        texts = spoken_texts(build_script(routine))
+    return routine, texts, timeline
+
+
+class _NotCached(Exception):
+    """A line the up-to-date check needs is not in the speech cache."""
+
+
+def _from_store(
+    path: Path,
+    options: BuildOptions,
+    base: Routine,
+    synth: Synthesizer,
+    start: tuple[Routine, list[str]],
+    outputs: OutputSet,
+    store: FileStore,
+    sounds: UserSounds,
+) -> tuple[Path, Path, Path, Timeline, int] | None:
+    """Write the outputs from the store when this exact build was made before, else None.
+
+    Returns the three files, the timeline and how many distinct lines it speaks.
+    """
+    if store.limit_bytes <= 0:
+        return None
+    headers: dict[str, str] = {}
+    known: dict[str, int] = {}
+
+    def lengths_of(wanted: Sequence[str]) -> dict[str, int]:
+        for text, header in synth.headers([t for t in wanted if t not in known]).items():
+            if header is None:
+                raise _NotCached(text)
+            headers[text], known[text] = header.digest, ceil_ms(header.samples)
+        return known
+
+    try:
+        routine, texts, timeline = _settle(base, options, synth, start, lengths_of, sounds.specs)
+    except _NotCached:
+        return None
+    check_length(path, timeline.duration_ms)
+    key = _inputs(options, routine, timeline, synth, {t: headers[t] for t in texts}, sounds)
+    blob = store.get(key)
+    if blob is None:
+        return None
+    with outputs, _final_names(outputs):
+        try:
+            link_or_copy(blob, outputs.temp[".mp3"])
+        except OSError as exc:
+            raise OutputError(str(exc.strerror or exc), path=outputs.final[".mp3"]) from None
+        outputs.write_text(".timeline.json", timeline_json(timeline))
+        outputs.write_text(".vtt", timeline_vtt(timeline))
+        outputs.commit()
+    final = outputs.final
+    return final[".mp3"], final[".timeline.json"], final[".vtt"], timeline, len(texts)
+
+
+def _clip_digests(clips: Mapping[str, Samples], texts: Sequence[str]) -> dict[str, str]:
+    """SHA-256 of each clip's samples, as the speech cache's headers record them."""
+    import hashlib
+
+    import numpy as np
+
+    return {
+        text: hashlib.sha256(np.ascontiguousarray(clips[text], dtype="<f4").tobytes()).hexdigest()
+        for text in texts
+    }
+
+
+def _inputs(
+    options: BuildOptions,
+    routine: Routine,
+    timeline: Timeline,
+    synth: Synthesizer,
+    digests: Mapping[str, str],
+    sounds: UserSounds,
+) -> str:
+    """The key of everything that decides the MP3's bytes (see the module notes)."""
+    settings = _mp3_settings(options)
+    music = options.music
+    return inputs_key(
+        {
+            "timeline": timeline_json(timeline),
+            "clips": sorted(digests.items()),
+            "engine": synth.engine.identity(),
+            "tags": _tag_fields(routine, timeline),
+            "master": [
+                options.loudness + CODEC_LOUDNESS_LOSS_LU,
+                TRUE_PEAK_CEILING,
+                synth.peak_bound_dbtp,
+            ],
+            "mp3": repr(settings),
+            "ffmpeg": ffmpeg_identity(),
+            "music": None if music is None else [str(music), _digest_or_missing(music)],
+            "sounds": sorted((name, _digest_or_missing(f)) for name, f in sounds.files.items()),
+        }
+    )
+
+
+def _digest_or_missing(path: Path) -> str:
+    try:
+        return file_digest(path)
+    except OSError:
+        return "missing"
+
+
+def _mp3_settings(options: BuildOptions) -> Mp3Settings:
+    return Mp3Settings(SAMPLE_RATE, options.bitrate_kbps)
 
 
 @dataclass(frozen=True)
@@ -358,8 +518,18 @@ class _Render:
     sounds: Mapping[str, Samples]
 
 
-def _write(outputs: OutputSet, job: _Render, options: BuildOptions, clock: _Clock) -> None:
-    """Encode, tag and write the captions to temporaries, then commit all three."""
+def _write(
+    outputs: OutputSet,
+    job: _Render,
+    options: BuildOptions,
+    clock: _Clock,
+    keep: tuple[FileStore, str],
+) -> None:
+    """Encode, tag and write the captions to temporaries, keep the MP3, commit all three."""
+    from routinecast.audio.encode import encode_mp3
+    from routinecast.audio.mix import render
+    from routinecast.audio.tags import write_tags
+
     timeline = job.timeline
     with outputs, _final_names(outputs):
         with clock.stage("mix+encode"):
@@ -367,12 +537,16 @@ def _write(outputs: OutputSet, job: _Render, options: BuildOptions, clock: _Cloc
             encode_mp3(
                 render(timeline, job.clips, job.gain, bed=bed, sounds=job.sounds),
                 outputs.temp[".mp3"],
-                Mp3Settings(SAMPLE_RATE, options.bitrate_kbps),
+                _mp3_settings(options),
             )
         with clock.stage("tags"):
             write_tags(outputs.temp[".mp3"], _tags(job.routine, timeline), timeline.chapters)
             outputs.write_text(".timeline.json", timeline_json(timeline))
             outputs.write_text(".vtt", timeline_vtt(timeline))
+        with clock.stage("store"):
+            store, key = keep
+            store.put(key, outputs.temp[".mp3"])
+        with clock.stage("commit"):
             outputs.commit()
 
 
@@ -399,18 +573,33 @@ def _say(on_stage: Callable[[str], None] | None, name: str) -> None:
         on_stage(name)
 
 
-def _tags(routine: Routine, timeline: Timeline) -> Tags:
+def _tag_fields(routine: Routine, timeline: Timeline) -> dict[str, str | int]:
+    """The MP3's text tags (the title says the overrides)."""
     title = routine.title
     comment = routine.summary
     if routine.overrides:
         note = ", ".join(routine.overrides)
         title = f"{title} ({note})"
         comment = f"{comment} Built with {note}.".strip()
+    return {
+        "title": title,
+        "artist": "routinecast",
+        "album": "routinecast routines",
+        "genre": "Fitness",
+        "comment": comment or f"{format_duration(timeline.duration_ms)} guided routine",
+        "length_ms": timeline.duration_ms,
+    }
+
+
+def _tags(routine: Routine, timeline: Timeline) -> Tags:
+    from routinecast.audio.tags import Tags
+
+    fields = _tag_fields(routine, timeline)
     return Tags(
-        title=title,
-        artist="routinecast",
-        album="routinecast routines",
-        genre="Fitness",
-        comment=comment or f"{format_duration(timeline.duration_ms)} guided routine",
-        length_ms=timeline.duration_ms,
+        title=str(fields["title"]),
+        artist=str(fields["artist"]),
+        album=str(fields["album"]),
+        genre=str(fields["genre"]),
+        comment=str(fields["comment"]),
+        length_ms=int(fields["length_ms"]),
     )

@@ -88,13 +88,16 @@ def test_doctor_reports_a_crashing_engine_without_a_traceback(
 def test_cache_info_and_clear(runner: CliRunner, private_cache: ClipCache) -> None:
     info = runner.invoke(app, ["cache", "info"])
     assert info.exit_code == 0
-    assert info.stdout.strip() == f"{private_cache.root}: 3 clips, 0.3 MB"
+    assert info.stdout.splitlines()[0] == f"{private_cache.root}: 3 clips, 0.3 MB"
+    assert info.stdout.splitlines()[1].startswith(
+        f"{private_cache.root / 'built'}: 0 built files, 0.0 MB (at most 500 MB"
+    )
     cleared = runner.invoke(app, ["cache", "clear"])
     assert cleared.exit_code == 0
-    assert cleared.stdout.strip() == f"removed 3 clips from {private_cache.root}"
+    assert cleared.stdout.strip() == f"removed 3 clips and 0 built files from {private_cache.root}"
     assert list(private_cache.root.rglob("*.clip")) == []
     again = runner.invoke(app, ["cache", "info"])
-    assert again.stdout.strip() == f"{private_cache.root}: 0 clips, 0.0 MB"
+    assert again.stdout.splitlines()[0] == f"{private_cache.root}: 0 clips, 0.0 MB"
 
 
 def test_cache_info_of_a_cache_never_used(
@@ -103,5 +106,5 @@ def test_cache_info_of_a_cache_never_used(
     monkeypatch.setenv("ROUTINECAST_CACHE_DIR", str(tmp_path / "nothing-yet"))
     result = runner.invoke(app, ["cache", "info"])
     assert result.exit_code == 0
-    assert result.stdout.strip() == f"{tmp_path / 'nothing-yet'}: 0 clips, 0.0 MB"
+    assert result.stdout.splitlines()[0] == f"{tmp_path / 'nothing-yet'}: 0 clips, 0.0 MB"
     assert not (tmp_path / "nothing-yet").exists()

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from routinecast.dsp.samples import Samples
 from routinecast.errors import CacheError
 from routinecast.speech.cache import HEADER, MAGIC, PROCESSING, ClipCache, clip_key
-from routinecast.speech.engines.base import Samples
 from routinecast.speech.engines.fake import SilentEngine
 from routinecast.speech.lexicon import Lexicon
 from routinecast.speech.synth import EngineSpec, Synthesizer
@@ -136,7 +136,7 @@ def test_failed_store_removes_its_temporary(
     def replace(src: str, dst: str) -> None:
         raise fault
 
-    monkeypatch.setattr("routinecast.speech.cache.os.replace", replace)
+    monkeypatch.setattr("routinecast.store.os.replace", replace)
     expected: type[BaseException] = CacheError if isinstance(fault, OSError) else KeyboardInterrupt
     with pytest.raises(expected) as caught:
         cache.store(key, a_clip())

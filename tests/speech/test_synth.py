@@ -11,20 +11,16 @@ import numpy as np
 import pytest
 
 from routinecast import pipeline
+from routinecast.dsp.samples import Samples
 from routinecast.errors import EngineError
 from routinecast.load.overrides import parse_overrides
 from routinecast.pipeline import BuildOptions
 from routinecast.speech.cache import ClipCache
-from routinecast.speech.engines.base import Samples
+from routinecast.speech.clip import make_clip
 from routinecast.speech.engines.fake import SilentEngine
 from routinecast.speech.lexicon import Lexicon
-from routinecast.speech.synth import (
-    PARALLEL_MIN,
-    EngineSpec,
-    Synthesizer,
-    _sigint_held,
-    make_clip,
-)
+from routinecast.speech.pool import signals_held
+from routinecast.speech.synth import EngineSpec, Synthesizer
 from routinecast.timing.script import build_script, spoken_texts
 
 ROUTINE = """\
@@ -136,7 +132,7 @@ def test_nothing_half_made_is_cached(tmp_path: Path) -> None:
 
 def test_a_given_engine_is_never_swapped_for_workers(tmp_path: Path) -> None:
     """Workers rebuild the engine from its spec, so a passed-in engine stays in-process."""
-    texts = [f"Line number {n}." for n in range(PARALLEL_MIN + 3)]
+    texts = [f"Line number {n} of a long routine, long enough for workers." for n in range(80)]
     engine = SilentEngine()
     synth = Synthesizer(EngineSpec("piper"), Lexicon(), ClipCache(tmp_path), engine, workers=4)
     synth.clips(texts)
@@ -147,7 +143,7 @@ def test_a_given_engine_is_never_swapped_for_workers(tmp_path: Path) -> None:
 def test_ctrl_c_while_workers_start_is_held_then_raised() -> None:
     handler = signal.getsignal(signal.SIGINT)
     reached = False
-    with pytest.raises(KeyboardInterrupt), _sigint_held() as block:
+    with pytest.raises(KeyboardInterrupt), signals_held() as block:
         block()
         os.kill(os.getpid(), signal.SIGINT)
         time.sleep(0.05)  # still here: the signal waits
@@ -160,7 +156,8 @@ def test_ctrl_c_while_workers_start_is_held_then_raised() -> None:
 WORKER_SIGNALS = """
 import time
 from pathlib import Path
-from routinecast.speech.synth import EngineSpec, _start_pool
+from routinecast.speech.pool import _start
+from routinecast.speech.synth import EngineSpec
 
 def sigint_shielded(pid):
     fields = dict(
@@ -169,7 +166,7 @@ def sigint_shielded(pid):
     bit = 1 << 1  # SIGINT is signal 2
     return bool(int(fields["SigBlk"], 16) & bit or int(fields["SigIgn"], 16) & bit)
 
-pool, futures = _start_pool(EngineSpec("fake"), 2, {str(n): f"line {n}" for n in range(4)})
+pool, futures = _start(EngineSpec("fake"), 2, {str(n): f"line {n}" for n in range(4)})
 states = []
 for _ in range(40):  # while the workers boot, and after
     states += [sigint_shielded(pid) for pid in list(pool._processes)]
@@ -197,3 +194,25 @@ def test_workers_never_take_ctrl_c_even_while_booting() -> None:
     assert done.returncode == 0, done.stderr
     count, shielded = done.stdout.split()
     assert int(count) > 0 and shielded == "True"
+
+
+def test_workers_only_where_they_pay() -> None:
+    from routinecast.speech.costs import levellers, worker_count
+
+    line = 60  # characters, a typical cue
+    for lines in (63, 150, 400):  # eSpeak: a routine never pays a worker's start-up
+        assert worker_count("pyttsx3", lines * line, lines, cores=2) == 0
+    assert levellers("pyttsx3", 63 * line, 63, cores=2) == 2, "levelling is its longer part"
+    assert worker_count("piper", 63 * line, 63, cores=2) == 2
+    for lines in (1, 2, 5):  # a changed hold or two: the voice loads here
+        assert worker_count("piper", lines * line, lines, cores=2) == 0
+    assert levellers("piper", 5 * line, 5, cores=2) == 1
+    assert worker_count("piper", 63 * line, 63, cores=1) == 0
+
+
+def test_a_count_asked_for_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ROUTINECAST_WORKERS", "1")
+    synth = Synthesizer(EngineSpec("piper"), Lexicon(), ClipCache(tmp_path))
+    assert synth.asked and synth.workers == 1
+    monkeypatch.delenv("ROUTINECAST_WORKERS")
+    assert not Synthesizer(EngineSpec("piper"), Lexicon(), ClipCache(tmp_path)).asked

@@ -9,9 +9,11 @@ environment call ``ffmpeg_exe.cache_clear()``).
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import shutil
 import subprocess
+from pathlib import Path
 from typing import IO
 
 from routinecast.errors import BuildError
@@ -34,6 +36,27 @@ def ffmpeg_exe() -> str:
     if system:
         return system
     return _bundled()
+
+
+def ffmpeg_identity() -> str:
+    """Which ffmpeg would encode, without running one (``ffmpeg_exe`` checks the bundled
+    binary by running it): path, size and modification time, for keys of built files."""
+    override = os.environ.get(ENV_VAR)
+    found = shutil.which(override) if override else shutil.which("ffmpeg")
+    if found:
+        return _stat_identity(Path(found))
+    spec = importlib.util.find_spec("imageio_ffmpeg")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    binaries = sorted(p for f in folders for p in (Path(f) / "binaries").glob("ffmpeg*"))
+    return " ".join(_stat_identity(p) for p in binaries) or "no ffmpeg"
+
+
+def _stat_identity(path: Path) -> str:
+    try:
+        info = path.stat()
+    except OSError:
+        return f"{path} missing"
+    return f"{path} {info.st_size} {info.st_mtime_ns}"
 
 
 @functools.cache

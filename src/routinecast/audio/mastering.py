@@ -4,20 +4,21 @@ Measuring the loudness of a whole routine (``audio.mix.master_gain_db``) costs a
 a second, half of it importing the measuring libraries. The gain depends only on the
 sounds and where they fall, so it is stored under a hash of the timeline's events,
 the clips' samples, the target and the ceiling, in the clip cache (``master/*.gain``,
-removed by ``routinecast cache clear``). A damaged or
+written by ``store.write_atomic``, removed by ``routinecast cache clear``). A damaged or
 missing entry is simply measured again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from routinecast.audio.mix import Samples, master_gain_db
+from routinecast.audio.mix import master_gain_db
+from routinecast.dsp.samples import Samples
+from routinecast.store import write_atomic
 from routinecast.timeline import Timeline
 
 VERSION = "master-v1"
@@ -72,11 +73,5 @@ def cached_master_gain(
 
 def _store(path: Path, gain: float) -> None:
     """Best effort: a cache that cannot be written only costs time."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({"gain_db": gain}, handle)
-        os.replace(tmp, path)
-    except OSError:
-        return
+    with contextlib.suppress(OSError):
+        write_atomic(path, json.dumps({"gain_db": gain}).encode("utf-8"))

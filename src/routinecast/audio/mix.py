@@ -23,9 +23,9 @@ import numpy.typing as npt
 
 from routinecast.audio.tones import render_tone
 from routinecast.dsp.level import true_peak_dbtp
+from routinecast.dsp.samples import Samples
 from routinecast.timeline import Event, Timeline
 
-Samples = npt.NDArray[np.float32]
 CHUNK_MS = 10_000
 MEASURE_GAP_MS = 1000
 """Silences longer than this are shortened to it when measuring loudness."""

@@ -44,10 +44,10 @@ import numpy.typing as npt
 from routinecast.audio.decode import decode_stream
 from routinecast.audio.mix import streamed_lufs
 from routinecast.dsp.level import true_peak_dbtp
+from routinecast.dsp.samples import Samples
 from routinecast.errors import InputError
 from routinecast.timeline import Timeline
 
-Samples = npt.NDArray[np.float32]
 Floats = npt.NDArray[np.float64]
 
 BED_LUFS = -34.0

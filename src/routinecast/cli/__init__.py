@@ -17,6 +17,7 @@ from routinecast.cli import (
     validate,
     voices,
 )
+from routinecast.cli.signals import stop_like_ctrl_c
 
 app = typer.Typer(
     name="routinecast",
@@ -31,5 +32,6 @@ app.add_typer(cache_cmd.app, name="cache")
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point (SIGTERM and SIGHUP clean up as Ctrl-C does)."""
+    with stop_like_ctrl_c():
+        app()

@@ -4,13 +4,14 @@ Errors become messages here and nowhere else: a ``RoutinecastError`` prints its
 messages to stderr, one ``error:`` line each (a file with several independent
 mistakes has several), and exits with its ``exit_code`` (2 bad input, 1 build
 failure); an ``OSError`` that slipped past the stages (a disk failing somewhere
-unforeseen) is a build failure too; Ctrl-C prints that nothing was written and
-exits 1. Messages are printed literally: a path or an engine's text with
-``[brackets]`` is not taken for console markup.
+unforeseen) is a build failure too; Ctrl-C (and SIGTERM, SIGHUP: ``signals``) prints
+that nothing was written and exits 1. Messages are printed literally: a path or an
+engine's text with ``[brackets]`` is not taken for console markup.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -19,6 +20,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from routinecast.cli.signals import interrupted_message
 from routinecast.errors import RoutinecastError
 
 out = Console(highlight=False, soft_wrap=True)
@@ -72,8 +74,9 @@ def user_errors() -> Iterator[None]:
         raise typer.Exit(exc.exit_code) from None
     except OSError as exc:
         raise fail(*explain(exc)) from None
-    except KeyboardInterrupt:
-        err.print(INTERRUPTED, soft_wrap=True, markup=False)
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM/SIGHUP (``signals``)
+        with contextlib.suppress(OSError):  # a closed terminal cannot be told
+            err.print(interrupted_message(exc), soft_wrap=True, markup=False)
         raise typer.Exit(1) from None
 
 

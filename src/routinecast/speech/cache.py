@@ -6,10 +6,12 @@ the version of the clip processing. Changing a hold time changes none of these, 
 nothing is re-synthesised for it.
 
 File format (one clip per file, ``<root>/<k[:2]>/<key>.clip``): ``MAGIC``, the
-sample count (uint32 LE), the SHA-256 of the payload, then float32 LE samples.
-Writes go to a unique temporary file in the same folder and are renamed into place,
-so two builds sharing a cache never see half a clip; a write that fails or is
-interrupted (Ctrl-C) removes its temporary. A truncated or corrupt file (a crash
+sample count (uint32 LE), the SHA-256 of the payload, then float32 LE samples. The
+header alone gives a clip's length and digest (``header``), read with ``struct``: that
+is all ``plan`` and an up-to-date build need, so neither imports numpy.
+Writes go through ``store.write_atomic`` (a temporary in the same folder, renamed
+into place), so two builds sharing a cache never see half a clip; a write that fails
+or is interrupted (Ctrl-C) removes its temporary. A truncated or corrupt file (a crash
 before the data reached the disk, a bad sector, a hand edit) is detected on read by
 its length and checksum, deleted and treated as missing, so the clip is made again.
 Any other I/O failure is a ``CacheError`` naming the folder.
@@ -17,35 +19,32 @@ Any other I/O failure is a ``CacheError`` naming the folder.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import struct
-import tempfile
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from routinecast.errors import CacheError
-from routinecast.speech.engines.base import Samples
+from routinecast.speech.clip import PROCESSING
+from routinecast.store import TMP_SUFFIX, cache_root, remove_quietly, write_atomic
+
+if TYPE_CHECKING:
+    from routinecast.dsp.samples import Samples
 
 MAGIC = b"RCCLIP01"
 HEADER = struct.Struct("<8sI32s")
-TMP_SUFFIX = ".tmp"
-PROCESSING = "level-v2:lp8k:-16LUFS:-3.3dBTP:trim15ms"
-"""Bump when clip processing changes, so old clips are not reused."""
+__all__ = ["HEADER", "MAGIC", "PROCESSING", "ClipCache", "ClipHeader", "clip_key"]
 
 
-def default_cache_dir() -> Path:
-    """``$ROUTINECAST_CACHE_DIR``, else the user cache folder."""
-    env = os.environ.get("ROUTINECAST_CACHE_DIR")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_cache_dir
+@dataclass(frozen=True)
+class ClipHeader:
+    """What a clip file's header says: its sample count and the SHA-256 of its samples."""
 
-    return Path(user_cache_dir("routinecast")) / "clips"
+    samples: int
+    digest: str
 
 
 def clip_key(spoken: str, identity: Mapping[str, str]) -> str:
@@ -62,14 +61,18 @@ class ClipCache:
     """Clips by key under ``root``."""
 
     def __init__(self, root: Path | None = None) -> None:
-        self.root = root or default_cache_dir()
+        self.root = root or cache_root()
 
     def path(self, key: str) -> Path:
         """Where the clip with ``key`` lives."""
         return self.root / key[:2] / f"{key}.clip"
 
-    def length(self, key: str) -> int | None:
-        """Sample count from the header alone (for ``plan``), or None."""
+    def header(self, key: str) -> ClipHeader | None:
+        """The header alone (length and digest, for ``plan`` and up-to-date builds), or None.
+
+        The payload is not checked here: a build that goes on to use the samples
+        loads (and checks) them; one that finds its outputs up to date needs only this.
+        """
         try:
             with self.path(key).open("rb") as handle:
                 head = handle.read(HEADER.size)
@@ -77,8 +80,13 @@ class ClipCache:
             return None
         if len(head) != HEADER.size:
             return None
-        magic, count, _ = HEADER.unpack(head)
-        return int(count) if magic == MAGIC else None
+        magic, count, digest = HEADER.unpack(head)
+        return ClipHeader(int(count), digest.hex()) if magic == MAGIC else None
+
+    def length(self, key: str) -> int | None:
+        """Sample count from the header alone, or None."""
+        found = self.header(key)
+        return None if found is None else found.samples
 
     def load(self, key: str) -> Samples | None:
         """The clip, or None when missing; a damaged file is removed and reported missing."""
@@ -91,28 +99,19 @@ class ClipCache:
             raise CacheError(f"cannot read the speech cache at {path}: {exc.strerror}") from None
         clip = _decode(data)
         if clip is None:
-            _remove(path)
+            remove_quietly(path)
         return clip
 
     def store(self, key: str, clip: Samples) -> None:
-        """Write atomically: a temp file in the same folder, then rename."""
-        path = self.path(key)
+        """Write atomically (``store.write_atomic``); ``CacheError`` when it cannot."""
+        import numpy as np
+
         payload = np.ascontiguousarray(clip, dtype="<f4").tobytes()
         head = HEADER.pack(MAGIC, len(clip), hashlib.sha256(payload).digest())
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:8]}-", suffix=TMP_SUFFIX)
+            write_atomic(self.path(key), head + payload)
         except OSError as exc:
             raise self._write_error(exc) from None
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(head + payload)
-            os.replace(tmp, path)
-        except BaseException as exc:
-            _remove(Path(tmp))
-            if isinstance(exc, OSError):
-                raise self._write_error(exc) from None
-            raise
 
     def _write_error(self, exc: OSError) -> CacheError:
         return CacheError(
@@ -155,12 +154,9 @@ class ClipCache:
             ) from None
 
 
-def _remove(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        path.unlink(missing_ok=True)
-
-
 def _decode(data: bytes) -> Samples | None:
+    import numpy as np
+
     if len(data) < HEADER.size:
         return None
     magic, count, digest = HEADER.unpack(data[: HEADER.size])

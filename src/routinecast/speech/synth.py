@@ -1,67 +1,54 @@
-"""Speech for every line of a routine: cached clips, new ones made on all cores.
+"""Speech for every line of a routine: cached clips, the new ones made where it pays.
 
 ``Synthesizer.clips(texts)`` returns display text -> levelled float32 clip. Each text
 is put in the form the voice renders clearly (``spoken``), goes through the lexicon,
-then the cache (keyed by what the voice is sent); the misses are spoken by the engine (in
-``spawn``ed worker processes when there are many: piper and espeak are not fork-safe
-once used) and levelled, then stored. A worker that fails or dies becomes an
-``EngineError``; nothing half-made is cached.
+then the cache (keyed by what the voice is sent). What the cache lacks is made either in this
+process (the engine speaks in this thread while another levels, so eSpeak's fast voice
+and the levelling share the two cores) or by a ``pool.SpeechPool`` of worker processes,
+whichever ``costs.worker_count`` expects to finish first. A pool is started before the
+cached clips are read, so the workers boot meanwhile. Every clip is checked
+(``clip.make_clip``) and stored as it arrives; nothing half-made is cached.
 
-Failure rules:
+``ROUTINECAST_WORKERS=N`` (or ``workers=N``) overrides the estimate: N workers
+whenever there are at least N new lines, and ``1`` never starts any.
 
-* Any exception an engine raises that is not a ``RoutinecastError`` (onnxruntime,
-  espeak, a ``KeyError`` from a bad voice config) becomes an ``EngineError`` naming
-  the engine and the text, in-process and in workers alike.
-* A worker killed from outside (OOM killer, ``kill -9``) breaks the pool: that is
-  an ``EngineError`` saying a speech worker died; the other workers are stopped.
-* Ctrl-C is the parent's business. Workers are started with SIGINT blocked (so a
-  Ctrl-C while they boot cannot print a traceback from inside the interpreter's
-  startup) and ignore it from then on; the parent gets ``KeyboardInterrupt``
-  (held until the pool is set up), cancels the queued texts and waits for the
-  running ones before re-raising.
+``lengths_ms`` and ``headers`` read the cache's headers only: ``plan`` and an
+up-to-date build import neither numpy, nor an engine's libraries, nor multiprocessing.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import contextlib
+import itertools
 import os
-import signal
 import threading
-from collections.abc import Callable, Generator, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
-from routinecast import SAMPLE_RATE
-from routinecast.dsp.level import band_limit, level_clip, preload
-from routinecast.errors import EngineError, RoutinecastError
-from routinecast.speech.cache import ClipCache, clip_key
-from routinecast.speech.engines.base import Samples, SpeechEngine
-from routinecast.speech.engines.registry import make_engine
+from routinecast.speech.cache import ClipCache, ClipHeader, clip_key
+from routinecast.speech.clip import (
+    CLIP_CEILING_DBTP,
+    ceil_ms,
+    estimate_ms,
+    finish,
+    speak_checked,
+)
+from routinecast.speech.costs import levellers, worker_count
+from routinecast.speech.engines.base import warm_up
+from routinecast.speech.engines.registry import EngineSpec, make_engine
 from routinecast.speech.lexicon import Lexicon
 from routinecast.speech.spoken import spoken_form
 
-PARALLEL_MIN = 12
-"""Fewer new clips than this are made in-process (starting workers costs ~2 s)."""
-ESTIMATE_MS_PER_CHAR = 62
-"""``plan``'s estimate for a text not yet in the cache (piper at rate 1 averages ~60)."""
-
-CLIP_LUFS = -16.0
-CLIP_CEILING_DBTP = -3.3
-"""Clips are levelled below the master ceiling: MP3 encoding adds up to ~1 dB of overshoot."""
+if TYPE_CHECKING:
+    from routinecast.dsp.samples import Samples
+    from routinecast.speech.engines.base import SpeechEngine
+    from routinecast.speech.pool import SpeechPool
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class EngineSpec:
-    """What a worker process needs to build its own engine."""
-
-    name: str
-    voice: str | None = None
-    rate: float = 1.0
+__all__ = ["EngineSpec", "Progress", "SynthStats", "Synthesizer", "default_workers"]
 
 
 @dataclass
@@ -75,9 +62,14 @@ class SynthStats:
 
 
 def default_workers() -> int:
-    """One worker per core, unless ``ROUTINECAST_WORKERS`` says otherwise."""
+    """One worker per core at most, unless ``ROUTINECAST_WORKERS`` says otherwise."""
     env = os.environ.get("ROUTINECAST_WORKERS")
     return max(1, int(env)) if env and env.isdigit() else max(1, os.cpu_count() or 1)
+
+
+def workers_asked() -> bool:
+    """``ROUTINECAST_WORKERS`` is set: its count is used whenever there are that many lines."""
+    return bool(os.environ.get("ROUTINECAST_WORKERS", "").isdigit())
 
 
 class Synthesizer:
@@ -94,10 +86,12 @@ class Synthesizer:
         self.spec = spec
         self.lexicon = lexicon
         self.cache = cache
-        self.engine = engine or make_engine(spec.name, spec.voice, spec.rate)
+        self.engine = engine or make_engine(spec.name, spec.voice, spec.rate, threads=1)
         self.own_engine = engine is None
         """Workers rebuild the engine from ``spec``: only possible when it came from there."""
         self.workers = default_workers() if workers is None else workers
+        self.asked = workers is not None or workers_asked()
+        """A count given (argument or environment) is used as given; else costs decide."""
         self.stats = SynthStats()
 
     @property
@@ -114,216 +108,140 @@ class Synthesizer:
         """What the voice is sent for a display text: its clear form, then the lexicon."""
         return self.lexicon.apply(spoken_form(text))
 
+    def headers(self, texts: Iterable[str]) -> dict[str, ClipHeader | None]:
+        """Display text -> its cached clip's header (length, digest), or None when missing."""
+        return {text: self.cache.header(key) for text, key in self.keys(texts).items()}
+
     def lengths_ms(self, texts: Iterable[str]) -> tuple[dict[str, int], list[str]]:
         """Clip lengths from the cache headers; estimates for the rest (``plan``)."""
         lengths: dict[str, int] = {}
         estimated: list[str] = []
-        for text, key in self.keys(texts).items():
-            count = self.cache.length(key)
-            if count is None:
+        for text, header in self.headers(texts).items():
+            if header is None:
                 estimated.append(text)
-                lengths[text] = max(300, ESTIMATE_MS_PER_CHAR * len(text))
+                lengths[text] = estimate_ms(text)
             else:
-                lengths[text] = _ceil_ms(count)
+                lengths[text] = ceil_ms(header.samples)
         return lengths, estimated
 
     def clips(self, texts: Iterable[str], progress: Progress | None = None) -> dict[str, Samples]:
         """Every text's clip, making only what the cache lacks."""
         keys = self.keys(texts)
-        out: dict[str, Samples] = {}
         missing: dict[str, list[str]] = {}
         for text, key in keys.items():
-            clip = self.cache.load(key)
-            if clip is None:
+            if self.cache.header(key) is None:
                 missing.setdefault(key, []).append(text)
-            else:
-                out[text] = clip
-        self.stats = SynthStats(cached=len(out))
-        jobs = {key: self.spoken(texts_[0]) for key, texts_ in missing.items()}
-        made = self._make(jobs, progress)
+        jobs = {key: self.spoken(group[0]) for key, group in missing.items()}
+        self.stats = SynthStats()
+        pool = self._pool(jobs)  # started before the cache is read: workers boot meanwhile
+        if jobs and pool is None:  # the voice loads meanwhile instead
+            threading.Thread(target=_warm_up, args=(self.engine,), daemon=True).start()
         try:
+            out, damaged = self._cached(keys, missing)
+            late = {key: self.spoken(missing[key][0]) for key in damaged}
+            ticks = _Ticks(progress, len(jobs) + len(late))
+            made = self._in_process(late if pool else {**jobs, **late}, ticks)
+            if pool is not None:
+                made = itertools.chain(pool.results(ticks), made)
             for key, clip in made:
                 self.cache.store(key, clip)
                 for text in missing[key]:
                     out[text] = clip
         finally:
-            made.close()  # stops the workers at once when storing failed
-        self.stats.made = len(jobs)
-        self.stats.made_texts = [missing[k][0] for k in jobs]
+            if pool is not None:
+                pool.close()  # stops the workers at once when anything failed
+        made_keys = [*jobs, *late]
+        self.stats.made = len(made_keys)
+        self.stats.cached = len(keys) - sum(len(missing[k]) for k in made_keys)
+        self.stats.made_texts = [missing[k][0] for k in made_keys]
         return out
 
-    def _make(
-        self, jobs: dict[str, str], progress: Progress | None
-    ) -> Generator[tuple[str, Samples], None, None]:
-        total = len(jobs)
+    def _cached(
+        self, keys: dict[str, str], missing: dict[str, list[str]]
+    ) -> tuple[dict[str, Samples], list[str]]:
+        """The cached clips, and the keys of those found damaged since their header was read."""
+        out: dict[str, Samples] = {}
+        damaged: list[str] = []
+        for text, key in keys.items():
+            if key in missing and key not in damaged:
+                continue
+            clip = self.cache.load(key)
+            if clip is None:
+                if key not in missing:
+                    damaged.append(key)
+                missing.setdefault(key, []).append(text)
+            else:
+                out[text] = clip
+        return out, damaged
+
+    def _pool(self, jobs: dict[str, str]) -> SpeechPool | None:
+        """A started pool when workers pay for ``jobs``, else None."""
+        if not jobs or not self.own_engine or self.spec.name == "fake" or self.workers < 2:
+            return None
+        from routinecast.speech.pool import SpeechPool  # multiprocessing: ~60 ms
+
+        if self.asked:
+            count = min(self.workers, len(jobs)) if len(jobs) >= self.workers else 0
+        else:
+            chars = sum(len(spoken) for spoken in jobs.values())
+            count = worker_count(self.spec.name, chars, len(jobs), self.workers)
+        if not count:
+            return None
+        self.stats.workers = count
+        return SpeechPool(self.spec, count, jobs)
+
+    def _in_process(self, jobs: dict[str, str], ticks: _Ticks) -> Iterator[tuple[str, Samples]]:
+        """The engine speaks in this thread; other threads level the clips meanwhile."""
+        if not jobs:
+            return
+        rate = self.spec.rate if self.own_engine else None  # an outside engine: no length check
+        chars = sum(len(spoken) for spoken in jobs.values())
+        threads = levellers(self.spec.name, chars, len(jobs), os.cpu_count() or 1)
+        with ThreadPoolExecutor(threads, thread_name_prefix="level") as leveller:
+            pending: deque[tuple[str, Future[Samples]]] = deque()
+            for key, spoken in jobs.items():
+                try:
+                    raw = speak_checked(self.engine, spoken, rate)
+                except BaseException:
+                    while pending:  # the clips spoken before this one are good: keep them
+                        yield _done(pending.popleft(), ticks)
+                    raise
+                pending.append((key, leveller.submit(finish, raw)))
+                while pending and (pending[0][1].done() or len(pending) > 2 * threads):
+                    yield _done(pending.popleft(), ticks)
+            while pending:
+                yield _done(pending.popleft(), ticks)
+
+
+def _warm_up(engine: SpeechEngine) -> None:
+    """Load the voice in a thread; a failure shows again, in place, when it speaks."""
+    with contextlib.suppress(Exception):
+        warm_up(engine)
+
+
+def _done(item: tuple[str, Future[Samples]], ticks: _Ticks) -> tuple[str, Samples]:
+    key, future = item
+    clip = future.result()
+    ticks()
+    return key, clip
+
+
+class _Ticks:
+    """Progress: how many of ``total`` clips are made (as a ``Progress`` callback too)."""
+
+    def __init__(self, progress: Progress | None, total: int) -> None:
+        self.progress, self.total, self.done = progress, total, 0
         if progress:
             progress(0, total)
-        if self._use_workers(total):
-            yield from self._parallel(jobs, progress)
-            return
-        if total:  # the levelling libraries import while the voice model loads
-            threading.Thread(target=preload, name="preload", daemon=True).start()
-        for done, (key, spoken) in enumerate(jobs.items(), start=1):
-            yield key, make_clip(self.engine, spoken)
-            if progress:
-                progress(done, total)
 
-    def _use_workers(self, total: int) -> bool:
-        return (
-            total >= PARALLEL_MIN
-            and self.workers > 1
-            and self.own_engine
-            and self.spec.name != "fake"
-        )
-
-    def _parallel(
-        self, jobs: dict[str, str], progress: Progress | None
-    ) -> Iterator[tuple[str, Samples]]:
-        workers = min(self.workers, len(jobs))
-        self.stats.workers = workers
-        pool, futures = _start_pool(self.spec, workers, jobs)
-        try:
-            for done, future in enumerate(as_completed(futures), start=1):
-                yield futures[future], _result(future)
-                if progress:
-                    progress(done, len(jobs))
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+    def __call__(self, *_: int) -> None:
+        self.done += 1
+        if self.progress:
+            self.progress(min(self.done, self.total), self.total)
 
 
-def _start_pool(
-    spec: EngineSpec, workers: int, jobs: dict[str, str]
-) -> tuple[ProcessPoolExecutor, dict[Future[Samples], str]]:
-    """A spawn pool with every job submitted; workers start with SIGINT blocked."""
-    pool: ProcessPoolExecutor | None = None
-    try:
-        with _sigint_held() as block_sigint:
-            pool = ProcessPoolExecutor(
-                workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker,
-                initargs=(spec,),
-            )
-            block_sigint()  # starting the resource tracker just unblocked it (CPython)
-            futures = {pool.submit(_work, spoken): key for key, spoken in jobs.items()}
-    except BaseException as exc:  # a Ctrl-C held meanwhile is raised here, on leaving
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-        if isinstance(exc, BrokenProcessPool):
-            raise _worker_died() from None
-        if isinstance(exc, OSError):  # no processes left, no memory to fork
-            raise EngineError(
-                f"cannot start speech worker processes ({exc.strerror or exc}); "
-                "set ROUTINECAST_WORKERS=1"
-            ) from None
-        raise
-    return pool, futures
+def preload_levelling() -> None:
+    """Import the levelling libraries in a thread (about a second, half of it scipy)."""
+    from routinecast.dsp.level import preload
 
-
-def _worker_died() -> EngineError:
-    return EngineError(
-        "a speech worker process died (out of memory or killed); nothing was "
-        "written; run the build again, or set ROUTINECAST_WORKERS=1"
-    )
-
-
-def _result(future: Future[Samples]) -> Samples:
-    """A worker's clip; a dead worker or a stray exception becomes an ``EngineError``."""
-    try:
-        return future.result()
-    except BrokenProcessPool:
-        raise _worker_died() from None
-    except RoutinecastError:
-        raise
-    except Exception as exc:  # e.g. a result that could not be sent back
-        raise EngineError(f"a speech worker failed: {_describe(exc)}") from exc
-
-
-@contextmanager
-def _sigint_held() -> Iterator[Callable[[], None]]:
-    """Hold Ctrl-C while worker processes start, then raise it; yields ``block()``.
-
-    ``block()`` blocks SIGINT in this thread, and processes started afterwards
-    inherit the blocked mask (``_init_worker`` then ignores and unblocks it: the
-    trick ``multiprocessing.resource_tracker`` uses for its own process, which is
-    also why ``block()`` must be called again after the tracker starts: it unblocks
-    SIGINT when done). Another thread (a progress bar) may still take the signal,
-    so a recording handler stands in meanwhile: no ``KeyboardInterrupt`` lands
-    inside the executor's bookkeeping; it is raised on leaving, even over another
-    error (the user asked to stop; a worker dying of that is no news).
-    """
-    in_charge = threading.current_thread() is threading.main_thread()
-    if not in_charge or signal.getsignal(signal.SIGINT) is None:  # a handler not from Python
-        yield lambda: None
-        return
-    caught: list[int] = []
-    old_handler = signal.signal(signal.SIGINT, lambda number, _: caught.append(number))
-    masking = hasattr(signal, "pthread_sigmask")
-    old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, set()) if masking else None
-
-    def block() -> None:
-        if masking:
-            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-
-    block()
-    try:
-        yield block
-    finally:
-        if old_mask is not None:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old_mask)
-        signal.signal(signal.SIGINT, old_handler)  # runs a pending handler first
-        if caught and callable(old_handler):
-            old_handler(signal.SIGINT, None)
-
-
-def _ceil_ms(samples: int) -> int:
-    return -(-samples * 1000 // SAMPLE_RATE)
-
-
-def clip_ms(clip: Samples) -> int:
-    """A clip's length in whole milliseconds, rounded up."""
-    return _ceil_ms(len(clip))
-
-
-def _finish(raw: Samples, spoken: str) -> Samples:
-    if raw.size == 0:
-        raise EngineError(f"the speech engine returned no audio for {spoken[:60]!r}")
-    return level_clip(band_limit(raw, SAMPLE_RATE), SAMPLE_RATE, CLIP_LUFS, CLIP_CEILING_DBTP)
-
-
-def make_clip(engine: SpeechEngine, spoken: str) -> Samples:
-    """``engine`` speaks ``spoken``, levelled; any failure is an ``EngineError``."""
-    try:
-        return _finish(engine.synthesize(spoken), spoken)
-    except RoutinecastError:
-        raise
-    except Exception as exc:  # engines wrap C libraries that raise anything
-        name = getattr(engine, "name", type(engine).__name__)
-        raise EngineError(
-            f"the {name} speech engine failed on {_short(spoken)!r}: {_describe(exc)}"
-        ) from exc
-
-
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
-
-
-def _describe(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(spec: EngineSpec) -> None:
-    """Ignore Ctrl-C (the parent handles it), then build this worker's engine."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    _WORKER["engine"] = make_engine(spec.name, spec.voice, spec.rate, threads=1)
-
-
-def _work(spoken: str) -> Samples:
-    engine: SpeechEngine = _WORKER["engine"]
-    return make_clip(engine, spoken)
+    threading.Thread(target=preload, name="preload", daemon=True).start()

@@ -2,20 +2,26 @@
 
 An engine is cheap to construct: ``identity()`` (which goes into the cache key) must
 not load a model. ``synthesize(text)`` loads lazily and returns float32 mono samples
-at ``SAMPLE_RATE`` with leading and trailing silence trimmed.
+at ``SAMPLE_RATE`` with leading and trailing silence trimmed (``TRIM_KEEP_MS`` kept).
+numpy is imported inside the helpers: ``plan`` builds engines for their identity only.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from routinecast import SAMPLE_RATE
 
-Samples = npt.NDArray[np.float32]
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from routinecast.dsp.samples import Samples
+
+TRIM_KEEP_MS = 15
+"""Silence kept before and after the sound when a clip is trimmed (part of the cache key)."""
+TRIM_THRESHOLD = 0.004
 
 
 @dataclass(frozen=True)
@@ -46,8 +52,17 @@ class SpeechEngine(Protocol):
         ...
 
 
+def warm_up(engine: SpeechEngine) -> None:
+    """Load ``engine``'s voice now, if it has a ``load()`` (piper's model, eSpeak's data)."""
+    load = getattr(engine, "load", None)
+    if callable(load):
+        load()
+
+
 def to_rate(samples: npt.NDArray[np.floating], rate: int) -> Samples:
     """Resample to ``SAMPLE_RATE`` when an engine speaks at another rate."""
+    import numpy as np
+
     data = np.asarray(samples, dtype=np.float32)
     if rate == SAMPLE_RATE:
         return data
@@ -60,8 +75,12 @@ def to_rate(samples: npt.NDArray[np.floating], rate: int) -> Samples:
     return out
 
 
-def trim_silence(samples: Samples, threshold: float = 0.004, keep_ms: int = 15) -> Samples:
+def trim_silence(
+    samples: Samples, threshold: float = TRIM_THRESHOLD, keep_ms: int = TRIM_KEEP_MS
+) -> Samples:
     """Drop leading and trailing near-silence, keeping ``keep_ms`` around the sound."""
+    import numpy as np
+
     loud = np.flatnonzero(np.abs(samples) > threshold)
     if loud.size == 0:
         return samples[:0]
@@ -73,6 +92,8 @@ def trim_silence(samples: Samples, threshold: float = 0.004, keep_ms: int = 15) 
 
 def join_sentences(parts: list[Samples], gap_ms: int = 220) -> Samples:
     """Concatenate sentence chunks with a short pause between them."""
+    import numpy as np
+
     gap = np.zeros(gap_ms * SAMPLE_RATE // 1000, dtype=np.float32)
     pieces: list[Samples] = []
     for index, part in enumerate(parts):

@@ -8,11 +8,13 @@ so tests can assert exact durations. Length = ``ms_per_char`` x len(text), at le
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from routinecast import SAMPLE_RATE
-from routinecast.speech.engines.base import Samples, VoiceInfo
+from routinecast.speech.engines.base import VoiceInfo
+
+if TYPE_CHECKING:
+    from routinecast.dsp.samples import Samples
 
 
 class SilentEngine:
@@ -47,6 +49,8 @@ class SilentEngine:
 
     def synthesize(self, text: str) -> Samples:
         """A hum of ``length_ms(text)``."""
+        import numpy as np
+
         from routinecast.errors import EngineError
 
         self.calls.append(text)

@@ -11,26 +11,31 @@ likely rendering. Transcribed by an open-vocabulary recogniser, the default vari
 lost 9.7 % of the words of ``desk-hip-reset`` (mean of two renderings) and the fixed
 rendering 6.8 % (``tests/speech/test_heard.py``); and a build never depends on the luck
 of the one rendering the speech cache keeps.
+
+The same text always takes the same time (``NOISE_W``): piper's duration predictor
+draws random noise (``noise_w`` 0.8 in the voice's config), so one sentence came out
+anywhere from -2% to +3% around its median, a different length on every synthesis.
+With ``noise_w`` at 0 every phoneme gets its predicted duration: measured on the
+lines of ``desk-hip-reset``, the pace is the same on average (the old lengths were
+0.9% longer at the median, -5% to +6% per line) and a sentence spoken 20 times
+varies by under 0.5% (the waveform's own noise, ``noise_scale``, still moves where
+the trimmed silence starts by a few milliseconds).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from routinecast.errors import EngineError
-from routinecast.speech.engines.base import (
-    Samples,
-    VoiceInfo,
-    join_sentences,
-    to_rate,
-    trim_silence,
-)
+from routinecast.speech.engines.base import VoiceInfo, join_sentences, to_rate, trim_silence
+
+if TYPE_CHECKING:
+    from routinecast.dsp.samples import Samples
 
 DEFAULT_VOICE = "en_US-joe-medium"
 NOISE_SCALE = 0.0
@@ -76,6 +81,7 @@ class PiperEngine:
         self.threads = threads
         self._voice: Any = None
         self._length_scale = 1.0
+        self._loading = threading.Lock()
 
     def identity(self) -> dict[str, str]:
         """Engine, voice, rate and the versions of piper and the voice package."""
@@ -97,9 +103,15 @@ class PiperEngine:
             return []
         return [VoiceInfo(DEFAULT_VOICE, "Joe (US English, medium)", "en_US")]
 
+    def load(self) -> None:
+        """Load the model now (a thread may, while this process reads the cache)."""
+        self._load()
+
     def _load(self) -> Any:
-        if self._voice is not None:
-            return self._voice
+        with self._loading:
+            return self._voice if self._voice is not None else self._load_now()
+
+    def _load_now(self) -> Any:
         try:
             import onnxruntime
             from piper import PiperVoice
@@ -123,6 +135,7 @@ class PiperEngine:
 
     def synthesize(self, text: str) -> Samples:
         """Speak ``text`` with piper."""
+        import numpy as np
         from piper import SynthesisConfig
 
         voice = self._load()

@@ -1,13 +1,26 @@
-"""Engine names -> engines. ``auto`` picks piper (the bundled neural voice) when usable."""
+"""Engine names -> engines. ``auto`` picks piper (the bundled neural voice) when usable.
+
+The names a user may give are ``model.ENGINES`` (the routine format's list, also the
+schema's); ``fake`` (the test double) is accepted besides them.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from importlib.util import find_spec
 
 from routinecast.errors import EngineError, InputError
+from routinecast.model import ENGINES
 from routinecast.speech.engines.base import SpeechEngine
 
-ENGINE_NAMES = ("auto", "piper", "pyttsx3")
+
+@dataclass(frozen=True)
+class EngineSpec:
+    """An engine by name, voice and rate: enough for a worker process to build its own."""
+
+    name: str
+    voice: str | None = None
+    rate: float = 1.0
 
 
 def piper_available() -> bool:
@@ -17,10 +30,8 @@ def piper_available() -> bool:
 
 def resolve_name(name: str) -> str:
     """``auto`` -> ``piper`` when usable, else ``pyttsx3``."""
-    if name not in ENGINE_NAMES and name != "fake":
-        raise InputError(
-            f'must be one of {" | ".join(ENGINE_NAMES)}, got "{name}"', field="--engine"
-        )
+    if name not in ENGINES and name != "fake":
+        raise InputError(f'must be one of {" | ".join(ENGINES)}, got "{name}"', field="--engine")
     if name == "auto":
         return "piper" if piper_available() else "pyttsx3"
     return name
