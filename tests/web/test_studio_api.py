@@ -26,7 +26,7 @@ from typer.testing import CliRunner
 import routinecast
 from routinecast.cli import app as cli_app
 from routinecast.cli.common import explain
-from routinecast.speech.engines.base import Samples
+from routinecast.dsp.samples import Samples
 from routinecast.speech.engines.fake import SilentEngine
 from routinecast.web.guard import TOKEN_HEADER, host_names
 from routinecast.web.studio.app import studio_app

@@ -17,7 +17,7 @@ import pytest
 from routinecast.errors import EngineError, InputError
 from routinecast.load.routine import load_routine
 from routinecast.pipeline import BuildOptions, tailor
-from routinecast.speech.engines.base import Samples
+from routinecast.dsp.samples import Samples
 from routinecast.speech.engines.fake import SilentEngine
 from routinecast.web.studio.confine import Confinement
 from routinecast.web.studio.jobs import STOPPED, Job, JobQueue, Reporter
