@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -238,3 +241,103 @@ def test_a_template_that_renders_empty_silences_its_cue(tmp_path: Path) -> None:
     texts = spoken_texts(build_script(routine))
     timeline = compile_timeline(routine, dict.fromkeys(texts, 1000))
     assert all(event.cue != "halfway" for event in timeline.events)
+
+
+RUNAWAY = {
+    "nested-loops": "{% for i in range(99999) %}{% for j in range(99999) %}"
+    "{% endfor %}{% endfor %}",
+    "huge-repeat": "{{ 'x' * 100000000 }}",
+    "doubling": "{% set ns = namespace(s='xxxxxxxx') %}"
+    "{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s | length }}",
+    "loop-over-text": "{% set s = 'x' * 500 %}"
+    "{% for a in s %}{% for b in s %}{% endfor %}{% endfor %}",
+    "wide-filter": "{{ 'x' | center(100000000) }}",
+    "wide-format": "{{ '{:>100000000}'.format('x') }}",
+    "wide-percent": "{{ '%100000000s' % 'x' }}",
+    "width-from-argument": "{{ '%*s' % (100000000, 'x') }}",
+    "nested-width": "{{ '{:{}}'.format('x', 100000000) }}",
+    "huge-power": "{{ 2 ** 100000000 }}",
+    "macro-tree": "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}"
+    "{{ f(40) }}",
+    "huge-join": "{{ (['x' * 9999] * 9999) | join }}",
+    "replace-grows": "{{ ('ab' * 99) | replace('', 'x' * 999) }}",
+    "indent-every-line": "{{ ('\\n' * 9999) | indent('x' * 9999) }}",
+    "tabs-expand": "{{ ('\\t' * 9999).expandtabs(9999) }}",
+}
+"""Templates that would run for minutes or take gigabytes without the budget."""
+
+
+@pytest.mark.parametrize("source", RUNAWAY.values(), ids=RUNAWAY.keys())
+def test_a_runaway_template_is_refused_naming_it(source: str, tmp_path: Path) -> None:
+    routine = tmp_path / "r.yaml"
+    routine.write_text(
+        f"title: X\ncues:\n  start: {json.dumps(source)}\nsteps:\n  - exercise: plank\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as info:
+        build_script(load_routine(routine))
+    message = str(info.value)
+    assert message.startswith(f"{routine}:3: cue template start: cues.start "), message
+    assert "in the routine's cues" in message
+
+
+def test_no_filler_text_generator() -> None:
+    with pytest.raises(InputError, match='unknown variable "lipsum"'):
+        check_templates({"finish": Val("{{ lipsum(100000) }}", "r.yaml", 3)}, "r.yaml")
+
+
+def test_templates_within_the_budget_still_work() -> None:
+    book = CueBook(
+        make_routine(
+            ("finish", "{% for i in range(3) %}{{ i + 1 }}{{ '!' * 2 }} {% endfor %}"),
+            ("outro", "{{ ['Well', 'done'] | join(' ') | center(12) | trim }}"),
+            ("halfway", "{{ 'Half of %d.' % 20000 }} {{ '{} and {:>3}'.format(1, 2) }}"),
+        )
+    )
+    assert book.line("finish") == "1!! 2!! 3!!"
+    assert book.line("outro") == "Well done"
+    assert book.line("halfway") == "Half of 20000. 1 and 2"
+
+
+MEASURE = """\
+import json, sys, time, tracemalloc
+from pathlib import Path
+from routinecast.errors import InputError
+from routinecast.load.routine import load_routine
+from routinecast.timing.script import build_script
+
+routine = load_routine(Path(sys.argv[1]))
+tracemalloc.start()
+start = time.perf_counter()
+try:
+    build_script(routine)
+    outcome = "rendered"
+except InputError as exc:
+    outcome = str(exc)
+seconds = time.perf_counter() - start
+peak = tracemalloc.get_traced_memory()[1]
+print(json.dumps({"outcome": outcome, "seconds": seconds, "peak": peak}))
+"""
+
+
+@pytest.mark.parametrize("name", ["nested-loops", "huge-repeat"])
+def test_the_budget_stops_them_fast_and_small(name: str, tmp_path: Path) -> None:
+    """The two templates of the issue: refused in under a second, with under 100 MB."""
+    routine = tmp_path / "r.yaml"
+    routine.write_text(
+        f"title: X\ncues:\n  start: {json.dumps(RUNAWAY[name])}\nsteps:\n  - exercise: plank\n",
+        encoding="utf-8",
+    )
+    script = tmp_path / "measure.py"
+    script.write_text(MEASURE, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script), str(routine)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    result = json.loads(done.stdout)
+    assert "cue template start" in result["outcome"]
+    assert result["seconds"] < 1.0
+    assert result["peak"] < 100_000_000

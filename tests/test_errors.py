@@ -2,11 +2,11 @@
 
 Each row writes a small bad routine (or library) into ``tmp_path`` and runs
 ``routinecast validate``, ``plan`` and ``build`` on it. Every run must exit 2 with one
-message naming the file and ``:LINE:`` of the offending YAML node, the step or
-exercise, the field, what is allowed and (where there is one) a did-you-mean; a failed
-build must leave the output folder without any MP3, JSON, VTT or temporary file. Bad
-input is caught while loading, so ``build`` never reaches speech synthesis (a guard
-makes reaching it fail the test).
+message per mistake, each on its own line, naming the file and ``:LINE:`` of the
+offending YAML node, the step or exercise, the field, what is allowed and (where there
+is one) a did-you-mean; a failed build must leave the output folder without any MP3,
+JSON, VTT or temporary file. Bad input is caught while loading, so ``build`` never
+reaches speech synthesis (a guard makes reaching it fail the test).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 import routinecast.pipeline
 from routinecast.cli import app
+from routinecast.errors import MAX_SHOWN_ERRORS, InputError, InputErrors
 
 BASE = """\
 title: Error table
@@ -62,6 +63,8 @@ class Case:
     args: tuple[str, ...] = ()
     commands: tuple[str, ...] = ALL
     extra: tuple[str, ...] = ()
+    more: tuple[tuple[int, tuple[str, ...]], ...] = ()
+    """Further independent mistakes, after the first: (line, parts of its message)."""
 
 
 def routine(text: str | bytes) -> dict[str, str | bytes]:
@@ -199,6 +202,24 @@ CASES = [
     Case("set-inline-exercise", routine(BASE), None, "allowed: breathe, caution",
          label="step 2 (my-move)", field='"hodl"', suggest="hold", file='--set "2.exercise=',
          args=("--set", "2.exercise={id: my-move, hodl: 5s}"), commands=("plan", "build")),
+    # --- several independent mistakes: every one, in file order
+    Case("three-mistakes",
+         routine(edit("hold: 30s", "hold: fast").replace("sets: 3", "sets: 0")
+                 + "voice: {engine: espeak}\n"),
+         6, "a duration like 45", label=STEP2, field="hold",
+         more=((11, (STEP3, "sets", "between 1 and 20")),
+               (12, ("voice.engine", "auto | piper | pyttsx3")))),
+    Case("mistakes-in-one-step", routine(edit("tempo: 3s", "tempo: fast\n    sides: both")), 10,
+         "a duration like 45", label=STEP3, field="tempo",
+         more=((11, (STEP3, "sides", "none | each | alternate")),)),
+    Case("unknown-fields-each", routine(edit("title:", "titel:") + "sumary: x\n"), 1,
+         "allowed: caution", field='"titel"', suggest="title",
+         more=((12, ('"sumary"', 'did you mean "summary"')),)),
+    Case("library-mistakes",
+         {"routine.yaml": "library: moves.yaml\n" + BASE,
+          "moves.yaml": "- id: foo\n  hold: forever\n- id: Bar\n  hold: 3s\n"},
+         2, "a duration like 45", label="exercise foo", field="hold", file="moves.yaml",
+         more=((3, ("exercise 2", "id", "must be a slug")),)),
 ]
 # fmt: on
 
@@ -242,14 +263,19 @@ def check_message(case: Case, message: str) -> None:
         assert f"error: {case.file}: " in message
         assert not re.search(rf"{re.escape(case.file)}:\d+:", message)
     else:
-        assert f"error: {case.file}:{case.line}: " in message
+        assert message.startswith(f"error: {case.file}:{case.line}: ")
     for part in (case.label, case.field, case.allowed, *case.extra):
         if part is not None:
             assert part in message, f"{part!r} missing"
     if case.suggest is not None:
         assert f'(did you mean "{case.suggest}"?)' in message
     assert "Traceback" not in message
-    assert len(message.strip().splitlines()) == 1, "one message on one line"
+    lines = message.strip().splitlines()
+    assert len(lines) == 1 + len(case.more), "one message per mistake, each on one line"
+    for (line, parts), text in zip(case.more, lines[1:], strict=True):
+        assert text.startswith(f"error: {case.file}:{line}: "), text
+        for part in parts:
+            assert part in text, f"{part!r} missing from {text!r}"
 
 
 def leftovers(out: Path) -> list[str]:
@@ -308,3 +334,48 @@ def test_brackets_in_a_value_are_shown_literally(
     code, message = invoke(command, target, tmp_path / "out", ())
     assert code == 2
     assert 'got "[bold]x[/x]"' in message
+
+
+def test_many_mistakes_are_capped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """25 independent mistakes: the first 20, each on its line, then "and 5 more"."""
+    monkeypatch.chdir(tmp_path)
+    steps = "".join(f"  - exercise: plank\n    hold: {n} apples\n" for n in range(25))
+    target = write_files(tmp_path, routine("title: Many\nsteps:\n" + steps))
+    for command in ALL:
+        code, message = invoke(command, target, tmp_path / "out", ())
+        assert code == 2
+        lines = message.strip().splitlines()
+        assert len(lines) == MAX_SHOWN_ERRORS + 1
+        for n, text in enumerate(lines[:-1]):
+            assert text.startswith(f"error: routine.yaml:{4 + 2 * n}: step {n + 1} (plank): hold")
+        assert lines[-1] == "and 5 more"
+    assert leftovers(tmp_path / "out") == []
+
+
+def test_a_syntax_error_stays_one_message(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bad YAML makes every later check meaningless: one message, however much else is wrong."""
+    monkeypatch.chdir(tmp_path)
+    text = edit("hold: 60s", "hold: 60s: or so").replace("sets: 3", "sets: 0")
+    target = write_files(tmp_path, routine(text))
+    code, message = invoke("validate", target, tmp_path / "out", ())
+    assert code == 2
+    assert len(message.strip().splitlines()) == 1
+    assert "YAML syntax error" in message
+
+
+def test_an_error_group_behaves_like_its_first_error() -> None:
+    first = InputError("must be a duration", file="r.yaml", line=6, where="step 2", field="hold")
+    second = InputError("must be between 1 and 20, got 0", file="r.yaml", line=11, field="sets")
+    group = InputErrors.combine([first, second, first])
+    assert isinstance(group, InputErrors) and isinstance(group, InputError)
+    assert (group.file, group.line, group.where, group.field) == ("r.yaml", 6, "step 2", "hold")
+    assert group.lines() == (first.render(), second.render())
+    assert str(group) == first.render() + "\n" + second.render()
+    assert InputErrors.combine([first]) is first
+    nested = InputErrors.combine([group, InputError("x", file="--set")])
+    assert isinstance(nested, InputErrors) and len(nested.errors) == 3
+    located = InputErrors([InputError("is empty", field="steps"), first]).located(file="v.yaml")
+    assert located.lines()[0] == "v.yaml: steps is empty"
+    many = InputErrors([InputError(f"mistake {n}", line=n + 1) for n in range(23)])
+    assert len(many.lines()) == MAX_SHOWN_ERRORS and many.hidden == 3
+    assert str(many).endswith("\nand 3 more")

@@ -522,7 +522,7 @@ def test_damaged_cache_clips_are_remade(tmp_path: Path) -> None:
     again = pipeline.build(path, options, engine=engine)
     assert again.clips_made == 3
     assert sorted(engine.calls) == sorted(
-        synth.lexicon.apply(next(t for t, k in keys.items() if k == key)) for key in chosen
+        synth.spoken(next(t for t, k in keys.items() if k == key)) for key in chosen
     )
     for key in chosen:
         clip = store.load(key)

@@ -1,8 +1,9 @@
 """Where a value was written: a value with its file and line, and the context for messages.
 
-A ``Val`` travels from the YAML reader through ``extends``, ``override`` and ``--set``
-so that a message about it names the file and line it came from; ``Where`` adds the
-step or exercise and makes the located ``InputError``.
+A ``Loc`` is a file and a line; the YAML reader gives one to every mapping and list it
+reads. A ``Val`` travels from the YAML reader through ``extends``, ``override`` and
+``--set`` so that a message about it names the file and line it came from; ``Where``
+adds the step or exercise and makes the located ``InputError``.
 """
 
 from __future__ import annotations
@@ -16,12 +17,29 @@ from routinecast.errors import InputError
 
 
 @dataclass(frozen=True)
+class Loc:
+    """A place in a file: its shown name and a 1-based line (0 when there is no line)."""
+
+    file: str
+    line: int
+
+
+NOWHERE = Loc("", 0)
+"""The place of a value that was not read from a file."""
+
+
+@dataclass(frozen=True)
 class Val:
     """A value with where it was written."""
 
     value: Any
     file: str
     line: int
+
+    @property
+    def loc(self) -> Loc:
+        """Where the value was written."""
+        return Loc(self.file, self.line)
 
 
 @dataclass(frozen=True)

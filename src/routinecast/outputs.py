@@ -30,7 +30,6 @@ from routinecast.timeline import Timeline
 SUFFIXES = (".mp3", ".timeline.json", ".vtt")
 COMMIT_ORDER = (".timeline.json", ".vtt", ".mp3")
 """MP3 last: it is what players and watchers pick up."""
-UNCHANGED = "older outputs are unchanged"
 TEMP_MARK = ".tmp-"
 BACKUP_MARK = ".old-"
 _NO_FSYNC = {errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP}
@@ -142,7 +141,7 @@ class OutputSet:
         try:
             self.temp[suffix].write_text(text, encoding="utf-8")
         except OSError as exc:
-            raise self._error(f"cannot write {self.final[suffix]}", exc) from None
+            raise self._error(self.final[suffix], exc) from None
 
     def commit(self) -> None:
         """Rename every temporary into place, all or nothing."""
@@ -158,7 +157,7 @@ class OutputSet:
         except BaseException as exc:
             self._undo(done)
             if isinstance(exc, OSError):
-                raise self._error(f"cannot move outputs into {self.folder}", exc) from None
+                raise self._error(self.folder, exc, "cannot move outputs into") from None
             raise
         finally:
             self._drop_backups()
@@ -170,7 +169,7 @@ class OutputSet:
                 os.fsync(handle.fileno())
         except OSError as exc:
             if exc.errno not in _NO_FSYNC:
-                raise self._error(f"cannot write {self.final[suffix]}", exc) from None
+                raise self._error(self.final[suffix], exc) from None
 
     def _keep_old(self) -> None:
         """Hard-link (else copy) each older output aside, so a failed commit can undo."""
@@ -182,7 +181,7 @@ class OutputSet:
                 backup.unlink(missing_ok=True)
                 _link_or_copy(final, backup)
             except OSError as exc:
-                raise self._error(f"cannot keep the older {final} safe", exc) from None
+                raise self._error(final, exc, "cannot keep safe the older") from None
 
     def _undo(self, done: list[str]) -> None:
         """Put back what a failed commit already replaced (best effort: it is failing)."""
@@ -197,8 +196,8 @@ class OutputSet:
         for path in self.backup.values():
             _remove(path)
 
-    def _error(self, what: str, exc: OSError) -> OutputError:
-        return OutputError(f"{what}: {exc.strerror or exc}; {UNCHANGED}")
+    def _error(self, path: Path, exc: OSError, doing: str = "cannot write") -> OutputError:
+        return OutputError(str(exc.strerror or exc), path=path, doing=doing, unchanged=True)
 
     def discard(self) -> None:
         """Remove any temporaries (and backups) left."""

@@ -23,8 +23,6 @@ checked again right after compile, before any encoding.
 
 from __future__ import annotations
 
-import re
-import signal
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -36,11 +34,11 @@ from routinecast import SAMPLE_RATE
 from routinecast.audio.encode import Mp3Settings
 from routinecast.audio.ffmpeg import ffmpeg_identity
 from routinecast.durations import format_duration
-from routinecast.errors import LimitError, OutputError
+from routinecast.errors import InputError, LimitError, OutputError
 from routinecast.load.overrides import Overrides, adjust
 from routinecast.load.routine import load_library, load_routine, read_document, show_path
 from routinecast.model import Routine
-from routinecast.outputs import UNCHANGED, OutputSet, timeline_json, timeline_vtt
+from routinecast.outputs import OutputSet, timeline_json, timeline_vtt
 from routinecast.speech.cache import ClipCache
 from routinecast.speech.clip import ceil_ms, clip_ms
 from routinecast.speech.engines.base import SpeechEngine
@@ -48,9 +46,10 @@ from routinecast.speech.engines.registry import resolve_name
 from routinecast.speech.lexicon import Lexicon
 from routinecast.speech.synth import EngineSpec, Progress, Synthesizer, preload_levelling
 from routinecast.store import FileStore, file_digest, inputs_key, link_or_copy
-from routinecast.timeline import Timeline
+from routinecast.timeline import Sound, Timeline
 from routinecast.timing.compiler import compile_timeline
 from routinecast.timing.fit import fit_routine
+from routinecast.timing.schedule import TONE_GUARD_MS
 from routinecast.timing.script import build_script, spoken_texts
 
 if TYPE_CHECKING:
@@ -83,6 +82,10 @@ class BuildOptions:
     cache_dir: Path | None = None
     workers: int | None = None
     music: Path | None = None
+    name: str | None = None
+    """The output files' name (``NAME.mp3``...); the routine file's stem by default."""
+    sounds: tuple[tuple[str, Path], ...] = ()
+    """``--sound NAME=FILE``: the user's files for tones; they win over the routine's."""
 
 
 @dataclass
@@ -123,11 +126,16 @@ FIT_ROUNDS = 3
 
 
 def overridden(
-    base: Routine, options: BuildOptions, synth: Synthesizer, known: Mapping[str, int] | None = None
+    base: Routine,
+    options: BuildOptions,
+    synth: Synthesizer,
+    known: Mapping[str, int] | None = None,
+    sounds: Mapping[str, Sound] | None = None,
 ) -> Routine:
     """``base`` (as loaded, ``--set`` applied) with the other overrides, ``--fit`` included.
 
-    ``--fit`` uses the ``known`` clip lengths, else the cache's, else estimates.
+    ``--fit`` uses the ``known`` clip lengths, else the cache's, else estimates, and
+    the user's ``sounds`` in place of tones.
     """
     if options.overrides.fit_ms is None:
         return adjust(base, options.overrides)
@@ -140,7 +148,7 @@ def overridden(
             memo.update(synth.lengths_ms(missing)[0])
         return {t: memo[t] for t in texts}
 
-    return fit_routine(lambda scale: adjust(base, overrides, scale), target, lengths_of)
+    return fit_routine(lambda scale: adjust(base, overrides, scale), target, lengths_of, sounds)
 
 
 def _off_target(options: BuildOptions, timeline: Timeline) -> bool:
@@ -160,9 +168,10 @@ def synthesizer(
     routine: Routine, options: BuildOptions, engine: SpeechEngine | None = None
 ) -> Synthesizer:
     """The synthesizer for this routine and these options."""
+    spec = engine_spec(routine, options)
     return Synthesizer(
-        engine_spec(routine, options),
-        Lexicon(routine.lexicon),
+        spec,
+        Lexicon(routine.lexicon, getattr(engine, "name", spec.name) if engine else spec.name),
         ClipCache(options.cache_dir),
         engine=engine,
         workers=options.workers,
@@ -176,13 +185,22 @@ def voice_info(spec: EngineSpec, engine: SpeechEngine) -> dict[str, object]:
 
 def plan(path: Path, options: BuildOptions = BuildOptions()) -> Timeline:
     """The timeline without synthesising: lengths from the cache, else estimated."""
+    return tailor(path, options)[1]
+
+
+def tailor(path: Path, options: BuildOptions = BuildOptions()) -> tuple[Routine, Timeline]:
+    """``plan``, with the routine it laid out: every override applied, ``--fit`` solved."""
     base = load_routine(path, options.overrides.patches)
     synth = synthesizer(base, options)
-    routine = overridden(base, options, synth)
+    sounds = user_sounds(base, options, synth)
+    routine = overridden(base, options, synth, sounds=sounds.specs)
+    check_start_sound(routine, sounds)
     lengths, estimated = synth.lengths_ms(spoken_texts(build_script(routine)))
-    timeline = compile_timeline(routine, lengths, voice_info(synth.spec, synth.engine))
+    timeline = compile_timeline(
+        routine, lengths, voice_info(synth.spec, synth.engine), sounds=sounds.specs
+    )
     check_length(path, timeline.duration_ms)
-    return _with_estimated(timeline, estimated)
+    return routine, _with_estimated(timeline, estimated)
 
 
 @dataclass(frozen=True)
@@ -213,6 +231,50 @@ def validate(path: Path) -> Validation:
     return Validation("routine", steps=len(routine.steps), lines=len(texts))
 
 
+@dataclass(frozen=True)
+class UserSounds:
+    """The user's sounds by tone name: what the compiler lays out and what the mixer plays."""
+
+    specs: Mapping[str, Sound] = field(default_factory=dict)
+    samples: Mapping[str, Samples] = field(default_factory=dict)
+    files: Mapping[str, Path] = field(default_factory=dict)
+
+
+def user_sounds(routine: Routine, options: BuildOptions, synth: Synthesizer) -> UserSounds:
+    """The routine's ``sounds:`` with ``--sound`` on top, read, trimmed and levelled."""
+    files = {name: Path(file) for name, file in routine.sounds}
+    files.update(dict(options.sounds))
+    if not files:
+        return UserSounds()
+    from routinecast.audio.sounds import load_sound, sound_ms
+
+    samples = {
+        name: load_sound(file, name, SAMPLE_RATE, synth.peak_bound_dbtp, synth.cache.root)
+        for name, file in files.items()
+    }
+    specs = {
+        name: Sound(sound_ms(samples[name], SAMPLE_RATE), None, file.name)
+        for name, file in files.items()
+    }
+    return UserSounds(specs, samples, files)
+
+
+def check_start_sound(routine: Routine, sounds: UserSounds) -> None:
+    """A start sound must end before the shortest work interval's stop tone."""
+    if "start" not in sounds.specs or not routine.exercise_steps:
+        return
+    step = min(routine.exercise_steps, key=lambda s: s.work_ms)
+    length = sounds.specs["start"].length_ms
+    if length + TONE_GUARD_MS > step.work_ms:
+        raise InputError(
+            f"lasts {format_duration(length)} after trimming, too long for the "
+            f"{format_duration(step.work_ms)} work interval of {step.label}: a start sound "
+            "must end before the stop tone; shorten the sound or lengthen the work",
+            file=str(sounds.files["start"]),
+            field="sound",
+        )
+
+
 def check_length(path: Path, duration_ms: int, *, at_least: bool = False) -> None:
     """``LimitError`` (exit 2) for a routine longer than ``MAX_ROUTINE_MS``."""
     if duration_ms <= MAX_ROUTINE_MS:
@@ -231,9 +293,9 @@ def _hms(ms: int) -> str:
     return f"{hours}h{minutes:02d}m{seconds:02d}s"
 
 
-def _shortest(routine: Routine, texts: Sequence[str]) -> int:
+def _shortest(routine: Routine, texts: Sequence[str], sounds: UserSounds) -> int:
     """The routine's length if every clip were silent: a lower bound, known before speech."""
-    return compile_timeline(routine, dict.fromkeys(texts, 0)).duration_ms
+    return compile_timeline(routine, dict.fromkeys(texts, 0), sounds=sounds.specs).duration_ms
 
 
 def _with_estimated(timeline: Timeline, estimated: Sequence[str]) -> Timeline:
@@ -255,14 +317,17 @@ def build(
     with clock.stage("load"):
         base = load_routine(path, options.overrides.patches)
         synth = synthesizer(base, options, engine)
-        routine = overridden(base, options, synth)
+        sounds = user_sounds(base, options, synth)
+        routine = overridden(base, options, synth, sounds=sounds.specs)
+        check_start_sound(routine, sounds)
         texts = spoken_texts(build_script(routine))
-        check_length(path, _shortest(routine, texts), at_least=True)
-        outputs = OutputSet(options.output_dir, path.stem if path.suffix else path.name)
+        check_length(path, _shortest(routine, texts, sounds), at_least=True)
+        name = options.name or (path.stem if path.suffix else path.name)
+        outputs = OutputSet(options.output_dir, name)
         outputs.precheck()
         store = FileStore(synth.cache.root)
     with clock.stage("up-to-date"):
-        done = _from_store(path, options, base, synth, (routine, texts), outputs, store)
+        done = _from_store(path, options, base, synth, (routine, texts), outputs, store, sounds)
     if done is not None:
         mp3, doc, vtt, timeline, lines = done
         return BuildResult(mp3, doc, vtt, timeline, clock.stages, 0, lines, up_to_date=True)
@@ -276,7 +341,9 @@ def build(
         return {text: clip_ms(clip) for text, clip in clips.items()}
 
     with clock.stage("layout"):
-        routine, texts, timeline = _settle(base, options, synth, (routine, texts), lengths_of)
+        routine, texts, timeline = _settle(
+            base, options, synth, (routine, texts), lengths_of, sounds.specs
+        )
     clock.stages["layout"] -= clock.stages["synth"]  # the speech made meanwhile is its own stage
     check_length(path, timeline.duration_ms)
     with clock.stage("master"):
@@ -289,10 +356,17 @@ def build(
             options.loudness + CODEC_LOUDNESS_LOSS_LU,
             TRUE_PEAK_CEILING,
             synth.peak_bound_dbtp,
+            sounds.samples,
         )
     _say(on_stage, "encode")
-    key = _inputs(options, routine, timeline, synth, _clip_digests(clips, texts))
-    _write(outputs, _Render(routine, timeline, clips, gain), options, clock, (store, key))
+    key = _inputs(options, routine, timeline, synth, _clip_digests(clips, texts), sounds)
+    _write(
+        outputs,
+        _Render(routine, timeline, clips, gain, sounds.samples),
+        options,
+        clock,
+        (store, key),
+    )
     return BuildResult(
         outputs.final[".mp3"],
         outputs.final[".timeline.json"],
@@ -313,17 +387,18 @@ def _settle(
     synth: Synthesizer,
     start: tuple[Routine, list[str]],
     lengths_of: Callable[[Sequence[str]], Mapping[str, int]],
+    sounds: Mapping[str, Sound],
 ) -> Settled:
     """Lay out ``start``; with ``--fit`` off target, re-solve with the measured lengths."""
     routine, texts = start
     for round_no in range(FIT_ROUNDS + 1):
         lengths = dict(lengths_of(texts))
         timeline = compile_timeline(
-            routine, lengths, voice_info(synth.spec, synth.engine), SAMPLE_RATE
+            routine, lengths, voice_info(synth.spec, synth.engine), SAMPLE_RATE, sounds=sounds
         )
         if round_no == FIT_ROUNDS or not _off_target(options, timeline):
             break
-        routine = overridden(base, options, synth, lengths)  # re-solve with measured lengths
+        routine = overridden(base, options, synth, lengths, sounds)  # measured lengths
         texts = spoken_texts(build_script(routine))
     return routine, texts, timeline
 
@@ -340,6 +415,7 @@ def _from_store(
     start: tuple[Routine, list[str]],
     outputs: OutputSet,
     store: FileStore,
+    sounds: UserSounds,
 ) -> tuple[Path, Path, Path, Timeline, int] | None:
     """Write the outputs from the store when this exact build was made before, else None.
 
@@ -358,11 +434,11 @@ def _from_store(
         return known
 
     try:
-        routine, texts, timeline = _settle(base, options, synth, start, lengths_of)
+        routine, texts, timeline = _settle(base, options, synth, start, lengths_of, sounds.specs)
     except _NotCached:
         return None
     check_length(path, timeline.duration_ms)
-    key = _inputs(options, routine, timeline, synth, {t: headers[t] for t in texts})
+    key = _inputs(options, routine, timeline, synth, {t: headers[t] for t in texts}, sounds)
     blob = store.get(key)
     if blob is None:
         return None
@@ -370,8 +446,7 @@ def _from_store(
         try:
             link_or_copy(blob, outputs.temp[".mp3"])
         except OSError as exc:
-            mp3 = outputs.final[".mp3"]
-            raise OutputError(f"cannot write {mp3}: {exc.strerror or exc}") from None
+            raise OutputError(str(exc.strerror or exc), path=outputs.final[".mp3"]) from None
         outputs.write_text(".timeline.json", timeline_json(timeline))
         outputs.write_text(".vtt", timeline_vtt(timeline))
         outputs.commit()
@@ -397,6 +472,7 @@ def _inputs(
     timeline: Timeline,
     synth: Synthesizer,
     digests: Mapping[str, str],
+    sounds: UserSounds,
 ) -> str:
     """The key of everything that decides the MP3's bytes (see the module notes)."""
     settings = _mp3_settings(options)
@@ -415,6 +491,7 @@ def _inputs(
             "mp3": repr(settings),
             "ffmpeg": ffmpeg_identity(),
             "music": None if music is None else [str(music), _digest_or_missing(music)],
+            "sounds": sorted((name, _digest_or_missing(f)) for name, f in sounds.files.items()),
         }
     )
 
@@ -438,6 +515,7 @@ class _Render:
     timeline: Timeline
     clips: Mapping[str, Samples]
     gain: float
+    sounds: Mapping[str, Samples]
 
 
 def _write(
@@ -457,7 +535,7 @@ def _write(
         with clock.stage("mix+encode"):
             bed = _music_bed(options, timeline)
             encode_mp3(
-                render(timeline, job.clips, job.gain, bed=bed),
+                render(timeline, job.clips, job.gain, bed=bed, sounds=job.sounds),
                 outputs.temp[".mp3"],
                 _mp3_settings(options),
             )
@@ -478,26 +556,8 @@ def _final_names(outputs: OutputSet) -> Iterator[None]:
     try:
         yield
     except OutputError as exc:
-        message = str(exc)
-        for suffix, temp in outputs.temp.items():
-            message = message.replace(str(temp), str(outputs.final[suffix]))
-        if UNCHANGED not in message:
-            message += f"; {UNCHANGED}"
-        raise OutputError(_with_signal_name(message)) from None
-
-
-def _with_signal_name(message: str) -> str:
-    """'exit code -25' -> 'exit code -25 (killed by SIGXFSZ: File size limit exceeded)'."""
-    found = re.search(r"exit code -(\d+)", message)
-    if not found:
-        return message
-    try:
-        number = signal.Signals(int(found.group(1)))
-    except ValueError:
-        return message
-    described = signal.strsignal(number) or ""
-    note = f" (killed by {number.name}{': ' + described if described else ''})"
-    return message[: found.end()] + note + message[found.end() :]
+        finals = {str(temp): outputs.final[suffix] for suffix, temp in outputs.temp.items()}
+        raise exc.about(finals.get(str(exc.path), exc.path)) from None
 
 
 def _music_bed(options: BuildOptions, timeline: Timeline) -> Callable[[int, int], Samples] | None:

@@ -44,7 +44,11 @@ class Chapter:
 
 @dataclass(frozen=True)
 class Event:
-    """One sound: a speech clip (``cue``, ``text``) or a tone (``tone``, ``freq_hz``)."""
+    """One sound: a speech clip (``cue``, ``text``) or a tone (``tone``, ``freq_hz``).
+
+    A tone the user replaced with their own file names it in ``sound`` (its
+    ``freq_hz`` is then None).
+    """
 
     kind: EventKind
     start_ms: int
@@ -53,6 +57,7 @@ class Event:
     text: str | None = None
     tone: str | None = None
     freq_hz: int | None = None
+    sound: str | None = None
 
     def __post_init__(self) -> None:
         _check_span(f"{self.kind} event", self.start_ms, self.end_ms)
@@ -68,6 +73,8 @@ class Event:
             out.update(cue=self.cue, text=self.text)
         else:
             out.update(tone=self.tone, freq_hz=self.freq_hz)
+            if self.sound is not None:
+                out["sound"] = self.sound
         return out
 
 
@@ -111,6 +118,20 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Dropped:
+    """A sound the cue scheduler left out of a work interval, and why (``plan --verbose``).
+
+    ``at_ms`` is where it was wanted, from the start of the file; ``step`` its step number.
+    """
+
+    at_ms: int
+    step: int
+    cue: str
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Timeline:
     """Everything ``build`` writes beside the MP3, and what the mixer plays."""
 
@@ -127,6 +148,8 @@ class Timeline:
     overrides: tuple[str, ...] = ()
     estimated: tuple[str, ...] = field(default=(), compare=False)
     """Texts whose length was estimated, not measured (``plan`` only)."""
+    dropped: tuple[Dropped, ...] = ()
+    """What the cue scheduler left out, in time order (not part of the JSON)."""
 
     def __post_init__(self) -> None:
         if not _is_ms(self.duration_ms) or self.duration_ms < 0:
@@ -222,3 +245,22 @@ TONES: Mapping[str, ToneSpec] = MappingProxyType(
         ),
     }
 )
+
+
+@dataclass(frozen=True)
+class Sound:
+    """What a tone name plays: the built-in tone, or the user's file ``file``.
+
+    The compiler lays sounds out by ``length_ms``; ``freq_hz`` is the built-in tone's
+    main partial (None for a user's file).
+    """
+
+    length_ms: int
+    freq_hz: int | None = None
+    file: str | None = None
+
+
+BUILTIN_SOUNDS: Mapping[str, Sound] = MappingProxyType(
+    {name: Sound(spec.length_ms, spec.freq_hz) for name, spec in TONES.items()}
+)
+"""Every tone name as the built-in tone."""

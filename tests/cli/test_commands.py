@@ -87,3 +87,19 @@ def test_build_folder_reports_failures_and_goes_on(runner: CliRunner, tmp_path: 
     assert 'did you mean "plank"' in result.output
     assert (out / "good.mp3").exists() and not (out / "bad.mp3").exists()
     assert not (out / "lib.mp3").exists()
+
+
+def test_plan_verbose_lists_what_was_left_out_and_why(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["plan", str(ROUTINES / "desk-hip-reset.yaml"), "--verbose"])
+    assert result.exit_code == 0, result.output
+    assert "left out (" in result.output
+    # the 20 s holds: "Halfway." and "10 seconds left." fall together; one is said
+    assert '"Halfway.": said as one with "10 seconds left."' in result.output
+    quiet = runner.invoke(app, ["plan", str(ROUTINES / "desk-hip-reset.yaml")])
+    assert "left out" not in quiet.output
+
+
+def test_plan_events_shows_tones(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["plan", str(ROUTINES / "desk-micro-break.yaml"), "--events"])
+    assert result.exit_code == 0, result.output
+    assert "[start]" in result.output and "[stop]" in result.output

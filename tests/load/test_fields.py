@@ -44,6 +44,8 @@ def val(value: object, line: int = 14) -> Val:
         ("1h", 3_600_000),
         (" 2m ", 120_000),
         ("1M30S", 90_000),
+        ("5 sec", 5000),
+        ("1 min 30 s", 90_000),
         (0, 0),
     ],
 )
@@ -58,7 +60,7 @@ def test_durations_as_users_write_them(raw: object, ms: int) -> None:
         "fast",
         "-5s",
         -5,
-        "5 sec",
+        "5 secs ago",
         "1m-30s",
         "",
         True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from routinecast.errors import InputError
 from routinecast.load.overrides import adjust, parse_overrides, parse_set, scale_step
 from routinecast.load.routine import load_routine
+from routinecast.model import MAX_TEMPO_MS, MAX_WORK_MS, Step
 
 DESK = Path(__file__).resolve().parents[2] / "routines" / "desk-hip-reset.yaml"
 
@@ -100,3 +102,63 @@ def test_bad_global_overrides(kwargs: dict[str, object], field: str) -> None:
     with pytest.raises(InputError) as info:
         parse_overrides(**kwargs)  # type: ignore[arg-type]
     assert field in str(info.value)
+
+
+LONG_HOLD = """\
+title: Long hold
+steps:
+  - exercise: plank
+    hold: 29m
+  - exercise: glute-bridge-march
+    reps: 20
+    tempo: 20s
+    phases: [{say: up, for: 5s}, {say: hold, for: 10s}, {say: down, for: 5s}]
+"""
+
+
+def test_scale_beyond_a_limit_reads_like_the_file_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--scale 4`` on a 29-minute hold: the message the file gets for a 116-minute hold."""
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "r.yaml"
+    path.write_text(LONG_HOLD, encoding="utf-8")
+    with pytest.raises(InputError) as scaled:
+        adjust(load_routine(path), parse_overrides(scale=4.0))
+    path.write_text(LONG_HOLD.replace("hold: 29m", "hold: 116m"), encoding="utf-8")
+    with pytest.raises(InputError) as written:
+        load_routine(path)
+    assert str(scaled.value) == "r.yaml:3: step 1 (plank): hold must be at most 30m, got 116m"
+    assert str(written.value) == 'r.yaml:4: step 1 (plank): hold must be at most 30m, got "116m"'
+    # the same file, step, field and limit; the step's line rather than the hold's own
+    same = ("file", "where", "field")
+    assert [getattr(scaled.value, a) for a in same] == [getattr(written.value, a) for a in same]
+    assert scaled.value.message.split(", got")[0] == written.value.message.split(", got")[0]
+
+
+def test_a_step_checks_its_limits_however_it_is_made(tmp_path: Path) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text(LONG_HOLD, encoding="utf-8")
+    plank, bridge = load_routine(path).steps
+    with pytest.raises(InputError, match=r"step 1 \(plank\): hold must be at most 30m"):
+        replace(plank, hold_ms=31 * 60_000)
+    with pytest.raises(InputError, match=r"sets must be between 1 and 20, got 21"):
+        replace(plank, sets=21)
+    with pytest.raises(InputError, match=r"tempo must be at most 1m"):
+        scale_step(bridge, 4.0)
+    with pytest.raises(InputError, match=r"rest must be at least 1s"):
+        Step(number=3, exercise=None, rest_ms=0)
+
+
+def test_fit_stops_each_time_at_its_limit(tmp_path: Path) -> None:
+    """The scales ``--fit`` tries never fail: a time that would pass its limit stays at it."""
+    path = tmp_path / "r.yaml"
+    path.write_text(LONG_HOLD, encoding="utf-8")
+    routine = load_routine(path)
+    fitted = adjust(routine, parse_overrides(fit="2h"), 4.0)
+    plank, bridge = fitted.steps
+    assert plank.hold_ms == MAX_WORK_MS
+    assert bridge.tempo_ms <= MAX_TEMPO_MS
+    assert sum(p.ms for p in bridge.phases) == bridge.tempo_ms
+    assert bridge.work_ms <= MAX_WORK_MS
+    assert bridge.tempo_ms > 20_000

@@ -13,8 +13,10 @@ from routinecast.load.yamlsrc import (
     YList,
     YMap,
     load_yaml,
+    located_tree,
     parse_yaml,
 )
+from routinecast.locations import Loc, Val
 
 
 def parse(text: str) -> object:
@@ -39,6 +41,28 @@ def test_mappings_and_lists_remember_lines() -> None:
     assert steps.line_of(1) == 6
     assert steps.line_of(7) == steps.line
     assert steps[0].line_of("hold") == 4
+
+
+def test_every_mapping_and_list_knows_its_file_and_line() -> None:
+    """A typed ``Loc`` on each node, and ``val()`` for a value with its place."""
+    doc = parse("title: X\nsteps:\n  - exercise: dead-bug\n    hold: 60s\n")
+    assert isinstance(doc, YMap)
+    assert doc.loc == Loc("r.yaml", 1)
+    assert doc.val("steps").loc == Loc("r.yaml", 2)
+    steps = doc["steps"]
+    assert steps.loc == Loc("r.yaml", 3)
+    assert steps.val(0) == Val(steps[0], "r.yaml", 3)
+    assert steps[0].val("hold") == Val("60s", "r.yaml", 4)
+    assert steps[0].loc == Loc("r.yaml", 3)
+
+
+def test_a_plain_tree_gets_one_place() -> None:
+    """A ``--set`` value parsed elsewhere: every node at the option's place."""
+    tree = located_tree({"id": "x", "cues": [{"at": 3, "say": "Go."}]}, Loc("--set", 0))
+    assert isinstance(tree, YMap) and tree.loc == Loc("--set", 0)
+    assert isinstance(tree["cues"], YList) and tree["cues"].loc == Loc("--set", 0)
+    assert tree["cues"][0].val("say") == Val("Go.", "--set", 0)
+    assert located_tree("45s", Loc("--set", 0)) == "45s"
 
 
 def test_plain_values_and_merge_keys() -> None:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from routinecast.audio.verify import timeline_problems
 from routinecast.durations import format_duration
 from routinecast.model import (
+    GAP_NAMES,
     KINDS,
     SIDES,
     Anchor,
@@ -35,7 +36,8 @@ from routinecast.model import (
 )
 from routinecast.timeline import Block, Event, Timeline
 from routinecast.timing import compiler
-from routinecast.timing.compiler import _Busy, compile_timeline
+from routinecast.timing.compiler import compile_timeline
+from routinecast.timing.schedule import _Busy
 from routinecast.timing.script import build_script, spoken_texts
 
 GAP_KINDS = ("rest", "switch", "transition", "prepare")
@@ -140,6 +142,7 @@ def exercise_step(draw: st.DrawFn, number: int) -> Step:
         say=draw(maybe_words),
         cues=draw(cues()),
         breathe=breathe,
+        written=frozenset(draw(st.lists(st.sampled_from(GAP_NAMES), unique=True))),
         **draw(work_fields(kind)),
     )
 
@@ -152,6 +155,7 @@ def rest_step(draw: st.DrawFn, number: int) -> Step:
         exercise=None,
         rest_ms=max(1000, draw(gap_ms(120))),
         say=draw(maybe_words),
+        written=frozenset({"rest"}),
     )
 
 
@@ -291,8 +295,14 @@ def speech_from(previous: Block, block: Block) -> int:
 
 
 def check_gaps(routine: Routine, tl: Timeline) -> None:
+    """A gap is as long as its planned length or its needs; only a written one grows.
+
+    A default length that does not fit becomes what its words need (``planned_ms``
+    says so), so only lengths the user wrote grow past ``planned_ms``, with a warning.
+    """
     grown: list[tuple[Block, int]] = []
     blocks = tl.blocks
+    steps = {s.number: s for s in routine.steps}
     for index, block in enumerate(blocks):
         if block.kind not in GAP_KINDS:
             continue
@@ -306,8 +316,15 @@ def check_gaps(routine: Routine, tl: Timeline) -> None:
         ticks = sorted(e.start_ms for e in inside if e.tone == "tick")
         assert ticks == [block.end_ms - k * 1000 for k in range(countdown, 0, -1)], block
         if block.length_ms > block.planned_ms:
+            assert block.step is not None
+            assert _written(steps[block.step], block), block
             grown.append((block, block.length_ms - block.planned_ms))
     check_grow_warnings(routine, tl, grown)
+
+
+def _written(step: Step, block: Block) -> bool:
+    name = "transition" if block.kind == "prepare" else block.kind
+    return name in step.written
 
 
 def check_grow_warnings(routine: Routine, tl: Timeline, grown: list[tuple[Block, int]]) -> None:
@@ -324,12 +341,15 @@ def check_grow_warnings(routine: Routine, tl: Timeline, grown: list[tuple[Block,
 
 
 def check_work_ticks(routine: Routine, tl: Timeline) -> None:
-    """Ticks inside a work interval (any kind) count down to its stop tone, 1 s apart."""
+    """Ticks inside a hold or flow count down to its stop tone, 1 s apart; a rep set's
+    counts are its countdown (no ticks)."""
+    kinds = {s.number: s.kind for s in routine.steps}
     for block in tl.blocks:
         if block.kind != "work":
             continue
         ticks = sorted(e.start_ms for e in events_in(tl, block) if e.tone == "tick")
-        wanted = [block.end_ms - k * 1000 for k in range(routine.pacing.countdown, 0, -1)]
+        countdown = 0 if kinds[block.step or 0] == "reps" else routine.pacing.countdown
+        wanted = [block.end_ms - k * 1000 for k in range(countdown, 0, -1)]
         clear = block.start_ms + compiler.tone_ms("start") + compiler.TONE_GUARD_MS
         assert ticks == [t for t in wanted if t > clear], (ticks, block)
 

@@ -8,13 +8,9 @@ from typing import Any
 from routinecast.model import Breathe, Cue, Exercise, Pacing, Phase, Routine, Step
 from routinecast.timing.script import (
     BREATHS_SPOKEN,
-    PRIORITY_AUTO,
-    PRIORITY_BREATH,
-    PRIORITY_FORM,
-    PRIORITY_RHYTHM,
-    RHYTHM_SLACK_MS,
     Gap,
     Item,
+    Tier,
     Work,
     build_script,
     spoken_texts,
@@ -138,17 +134,20 @@ def test_outro_and_intro() -> None:
     assert (items[0].kind, items[-1].kind) == ("intro", "outro")
 
 
-def test_every_kind_counts_down_to_its_stop_tone() -> None:
+def test_holds_and_flows_count_down_to_their_stop_tone_rep_sets_count_reps() -> None:
+    # rule changed (issue 11): a rep set's counts are its countdown, so no ticks
+    # cover its last counts
     assert works(script(step()))[0].countdown == 3
     assert works(script(step(kind="flow")))[0].countdown == 3
-    assert works(script(step(kind="reps", reps=5, tempo_ms=2000)))[0].countdown == 3
+    assert works(script(step(kind="reps", reps=5, tempo_ms=2000)))[0].countdown == 0
 
 
 def test_rep_counts() -> None:
     work = works(script(step(kind="reps", reps=3, tempo_ms=2500)))[0]
     assert work.planned_ms == 7500
     assert timed_texts(work) == [(0, "1"), (2500, "2"), (5000, "3")]
-    assert {(t.priority, t.slack_ms) for t in work.timed} == {(PRIORITY_RHYTHM, RHYTHM_SLACK_MS)}
+    # counts come first and may only move within their own rep
+    assert {(t.tier, t.slack_ms) for t in work.timed} == {(Tier.COUNT, 2499)}
 
 
 def test_alternate_counts_name_the_side_and_each_side_counts_do_not() -> None:
@@ -196,13 +195,26 @@ def test_form_cues_anchors() -> None:
     )
     work = works(script(step(hold_ms=30_000, cues=cues)))[0]
     form = [
-        (t.at_ms, t.line.text if t.line else "", t.priority, t.warn_if_dropped) for t in work.timed
+        (t.at_ms, t.line.text if t.line else "", t.tier, t.slack_ms, t.warn_if_dropped)
+        for t in work.timed
     ]
     assert form == [
-        (3000, "Tall.", PRIORITY_FORM, True),
-        (15_000, "Breathe.", PRIORITY_FORM, True),
-        (25_000, "Almost.", PRIORITY_FORM, True),
-        (-10_000, "Too early.", PRIORITY_FORM, True),
+        (3000, "Tall.", Tier.FORM, None, True),
+        (15_000, "Breathe.", Tier.FORM, None, True),
+        (25_000, "Almost.", Tier.FORM, None, True),
+        (-10_000, "Too early.", Tier.FORM, None, True),
+    ]
+
+
+def test_only_the_steps_own_cues_warn_when_left_out() -> None:
+    inherited = (Cue("start", 3000, "Tall."),)
+    exercise = Exercise(id="plank", name="Plank", cues=inherited)
+    own = Cue("start", 5000, "Mine.")
+    mine = step(exercise=exercise, cues=(*inherited, own))
+    work = works(script(mine))[0]
+    assert [(t.line.text if t.line else "", t.warn_if_dropped) for t in work.timed] == [
+        ("Tall.", False),
+        ("Mine.", True),
     ]
 
 
@@ -214,7 +226,7 @@ def test_halfway_and_remaining_thresholds() -> None:
         (10_000, "30 seconds left."),
         (30_000, "10 seconds left."),
     ]
-    assert {t.priority for t in long.timed} == {PRIORITY_AUTO}
+    assert {t.tier for t in long.timed} == {Tier.TIME}
     short = works(script(step(hold_ms=39_999), pacing=pacing))[0]
     assert timed_texts(short) == [(19_999, "Halfway."), (29_999, "10 seconds left.")]
     assert timed_texts(works(script(step(hold_ms=19_999), pacing=pacing))[0]) == []
@@ -229,7 +241,7 @@ def test_breathing() -> None:
         (11_000, "Breathe in."),
         (15_000, "Breathe out."),
     ]
-    assert {t.priority for t in work.timed} == {PRIORITY_BREATH}
+    assert {t.tier for t in work.timed} == {Tier.RHYTHM}
     assert [t.fallback_tone for t in work.timed] == ["breath", None, "breath", None]
     longer = works(script(step(hold_ms=60_000, breathe=Breathe(4000, 6000))))[0]
     tones = [(t.at_ms, t.tone) for t in longer.timed if t.line is None]

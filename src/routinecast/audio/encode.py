@@ -15,6 +15,7 @@ Tags are not written here (``-id3v2_version 0``): ``audio.tags`` adds them.
 from __future__ import annotations
 
 import contextlib
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterable
@@ -129,7 +130,7 @@ def _level(settings: Mp3Settings) -> tuple[str, ...]:
 
 def _check_folder(dest: Path) -> None:
     if not dest.parent.is_dir():
-        raise OutputError(f"cannot write {dest}: folder {dest.parent} does not exist")
+        raise OutputError(f"folder {dest.parent} does not exist", path=dest)
 
 
 def _start(command: list[str], log: IO[bytes]) -> subprocess.Popen[bytes]:
@@ -199,7 +200,7 @@ def _finish(
     if problem is None:
         return
     _remove(dest)
-    raise OutputError(f"could not write {dest}: {problem}{_said(log)}")
+    raise OutputError(f"{problem}{_said(log)}", path=dest, doing="could not write")
 
 
 def _wait(proc: subprocess.Popen[bytes]) -> int | None:
@@ -215,10 +216,22 @@ def _problem(code: int | None, write_error: OSError | None) -> str | None:
     if code is None:
         return f"ffmpeg did not finish within {_FINISH_TIMEOUT_S:.0f} s of the end of the audio"
     if code != 0:
-        return f"ffmpeg failed with exit code {code}"
+        return f"ffmpeg failed with exit code {code}{_signal_note(code)}"
     if write_error is not None:
         return f"sending audio to ffmpeg failed ({write_error})"
     return None
+
+
+def _signal_note(code: int) -> str:
+    """' (killed by SIGXFSZ: File size limit exceeded)' for exit code -25, else ''."""
+    if code >= 0:
+        return ""
+    try:
+        number = signal.Signals(-code)
+    except ValueError:
+        return ""
+    described = signal.strsignal(number) or ""
+    return f" (killed by {number.name}{': ' + described if described else ''})"
 
 
 def _said(log: IO[bytes]) -> str:

@@ -30,17 +30,23 @@ def gain_key(
     target_lufs: float,
     ceiling_dbtp: float,
     speech_peak_dbtp: float | None = None,
+    sounds: Mapping[str, Samples] | None = None,
 ) -> str:
-    """A hash of everything the master gain depends on."""
+    """A hash of everything the master gain depends on (the user's sounds included)."""
     digest = hashlib.sha256()
     head = [VERSION, timeline.sample_rate, target_lufs, ceiling_dbtp, speech_peak_dbtp]
     digest.update(json.dumps(head).encode())
     for event in timeline.events:
-        digest.update(f"{event.kind}|{event.start_ms}|{event.end_ms}|{event.tone}\n".encode())
+        line = f"{event.kind}|{event.start_ms}|{event.end_ms}|{event.tone}|{event.sound}\n"
+        digest.update(line.encode())
         if event.text is not None:
             digest.update(event.text.encode())
     for text in sorted(clips):
         digest.update(hashlib.sha256(clips[text].tobytes()).digest())
+    for name in sorted(sounds or {}):
+        digest.update(
+            f"sound:{name}".encode() + hashlib.sha256((sounds or {})[name].tobytes()).digest()
+        )
     return digest.hexdigest()
 
 
@@ -51,15 +57,16 @@ def cached_master_gain(
     target_lufs: float,
     ceiling_dbtp: float,
     speech_peak_dbtp: float | None = None,
+    sounds: Mapping[str, Samples] | None = None,
 ) -> float:
     """``master_gain_db``, from ``root`` when this exact mix was measured before."""
-    key = gain_key(timeline, clips, target_lufs, ceiling_dbtp, speech_peak_dbtp)
+    key = gain_key(timeline, clips, target_lufs, ceiling_dbtp, speech_peak_dbtp, sounds)
     path = root / "master" / f"{key}.gain"
     try:
         return float(json.loads(path.read_text("utf-8"))["gain_db"])
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    gain = master_gain_db(timeline, clips, target_lufs, ceiling_dbtp, speech_peak_dbtp)
+    gain = master_gain_db(timeline, clips, target_lufs, ceiling_dbtp, speech_peak_dbtp, sounds)
     _store(path, gain)
     return gain
 

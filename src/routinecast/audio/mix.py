@@ -36,12 +36,19 @@ def sample_at(ms: int, rate: int) -> int:
     return ms * rate // 1000
 
 
-def event_audio(event: Event, clips: Mapping[str, Samples], rate: int) -> Samples:
-    """The samples an event plays."""
+def event_audio(
+    event: Event,
+    clips: Mapping[str, Samples],
+    rate: int,
+    sounds: Mapping[str, Samples] | None = None,
+) -> Samples:
+    """The samples an event plays: its clip, the user's sound for its tone, or the tone."""
     if event.kind == "speech":
         assert event.text is not None
         return clips[event.text]
     assert event.tone is not None
+    if event.sound is not None and sounds is not None:
+        return sounds[event.tone]
     return render_tone(event.tone, rate)
 
 
@@ -51,8 +58,12 @@ def render(
     gain_db: float = 0.0,
     chunk_ms: int = CHUNK_MS,
     bed: Callable[[int, int], Samples] | None = None,
+    sounds: Mapping[str, Samples] | None = None,
 ) -> Iterator[npt.NDArray[np.int16]]:
-    """int16 chunks of the whole file; ``bed(start, n)`` adds a music bed if given."""
+    """int16 chunks of the whole file; ``bed(start, n)`` adds a music bed if given.
+
+    ``sounds`` holds the user's sound (by tone name) for every event that names one.
+    """
     rate = timeline.sample_rate
     total = sample_at(timeline.duration_ms, rate)
     gain = np.float32(10 ** (gain_db / 20))
@@ -62,21 +73,20 @@ def render(
     for a in range(0, total, step):
         b = min(total, a + step)
         buf = np.zeros(b - a, dtype=np.float32)
-        while first < len(placed) and placed[first][0] + _len(placed[first][1], clips, rate) <= a:
+        while (
+            first < len(placed)
+            and placed[first][0] + len(event_audio(placed[first][1], clips, rate, sounds)) <= a
+        ):
             first += 1
         index = first
         while index < len(placed) and placed[index][0] < b:
             pos, event = placed[index]
-            _add(buf, a, pos, event_audio(event, clips, rate))
+            _add(buf, a, pos, event_audio(event, clips, rate, sounds))
             index += 1
         buf *= gain
         if bed is not None:
             buf += bed(a, b - a)
         yield to_int16(buf)
-
-
-def _len(event: Event, clips: Mapping[str, Samples], rate: int) -> int:
-    return len(event_audio(event, clips, rate))
 
 
 def _add(buf: Samples, a: int, pos: int, audio: Samples) -> None:
@@ -92,14 +102,18 @@ def to_int16(buf: Samples) -> npt.NDArray[np.int16]:
     return out
 
 
-def measurement_pieces(timeline: Timeline, clips: Mapping[str, Samples]) -> Iterator[Samples]:
+def measurement_pieces(
+    timeline: Timeline,
+    clips: Mapping[str, Samples],
+    sounds: Mapping[str, Samples] | None = None,
+) -> Iterator[Samples]:
     """The events in order, each followed by its silence capped at ``MEASURE_GAP_MS``."""
     rate = timeline.sample_rate
     events = timeline.events
     for index, event in enumerate(events):
         following = events[index + 1] if index + 1 < len(events) else None
         gap = (following.start_ms - event.end_ms) if following else MEASURE_GAP_MS
-        yield event_audio(event, clips, rate)
+        yield event_audio(event, clips, rate, sounds)
         yield np.zeros(sample_at(min(max(gap, 0), MEASURE_GAP_MS), rate), np.float32)
 
 
@@ -186,18 +200,26 @@ def master_gain_db(
     target_lufs: float,
     ceiling_dbtp: float,
     speech_peak_dbtp: float | None = None,
+    sounds: Mapping[str, Samples] | None = None,
 ) -> float:
     """The gain that lands the file on ``target_lufs`` without passing ``ceiling_dbtp``.
 
     ``speech_peak_dbtp`` is a known bound on every clip's true peak (clips levelled by
-    ``synth`` are limited to one); without it every distinct clip is measured.
+    ``synth`` are limited to one); without it every distinct clip is measured. The
+    user's ``sounds`` are measured like tones.
     """
     rate = timeline.sample_rate
-    loudness = streamed_lufs(measurement_pieces(timeline, clips), rate)
+    loudness = streamed_lufs(measurement_pieces(timeline, clips, sounds), rate)
     if not np.isfinite(loudness):
         return 0.0
     gain = target_lufs - loudness
-    peaks = [_tone_peak(e.tone, rate) for e in _distinct(timeline) if e.tone is not None]
+    peaks = [
+        _tone_peak(e.tone, rate)
+        if e.sound is None or sounds is None
+        else true_peak_dbtp(sounds[e.tone], rate)
+        for e in _distinct(timeline)
+        if e.tone is not None
+    ]
     if speech_peak_dbtp is None:
         peaks += [
             true_peak_dbtp(event_audio(e, clips, rate), rate)
@@ -217,5 +239,5 @@ def _tone_peak(name: str, rate: int) -> float:
 def _distinct(timeline: Timeline) -> list[Event]:
     seen: dict[str, Event] = {}
     for event in timeline.events:
-        seen.setdefault(event.text or f"tone:{event.tone}", event)
+        seen.setdefault(event.text or f"tone:{event.tone}:{event.sound}", event)
     return list(seen.values())

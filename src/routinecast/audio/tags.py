@@ -74,14 +74,14 @@ def write_tags(path: Path, tags: Tags, chapters: Sequence[Chapter]) -> None:
     file is missing or cannot be rewritten.
     """
     if not path.is_file():
-        raise OutputError(f"cannot tag {path}: the file does not exist")
+        raise OutputError("the file does not exist", path=path, doing="cannot tag")
     id3 = _new(ID3)
     for frame in [*_text_frames(tags), *_chapter_frames(chapters)]:
         id3.add(frame)
     try:
         id3.save(path, v1=0, v2_version=4)
     except (MutagenError, OSError) as exc:
-        raise OutputError(f"cannot write tags to {path}: {exc}") from exc
+        raise OutputError(str(exc), path=path, doing="cannot write tags to") from exc
 
 
 def read_tags(path: Path) -> tuple[Tags, list[Chapter]]:

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from routinecast.cli import build, cache_cmd, doctor, list_cmd, new, plan, schema, validate, voices
+from routinecast.cli import (
+    build,
+    cache_cmd,
+    doctor,
+    list_cmd,
+    new,
+    plan,
+    schema,
+    share,
+    studio,
+    validate,
+    voices,
+)
 from routinecast.cli.signals import stop_like_ctrl_c
 
 app = typer.Typer(
@@ -14,7 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-for module in (build, plan, validate, list_cmd, voices, new, schema, doctor):
+for module in (build, plan, validate, list_cmd, voices, new, schema, doctor, share, studio):
     module.register(app)
 app.add_typer(cache_cmd.app, name="cache")
 

@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from routinecast.cli import options as opt
-from routinecast.cli.common import USER_ERRORS, err, explain, out, user_errors
+from routinecast.cli.common import USER_ERRORS, err, explain, one_line, out, user_errors
 from routinecast.cli.overrides import OverrideOptions, apply_overrides
 from routinecast.durations import clock
 from routinecast.errors import RoutinecastError
@@ -40,9 +40,10 @@ def build_command(
     rest: opt.Rest = None,
     scale: opt.Scale = None,
     fit: opt.Fit = None,
+    sound: opt.Sound = None,
 ) -> None:
     """Build each routine into OUTPUT/NAME.mp3, NAME.timeline.json and NAME.vtt."""
-    overrides = OverrideOptions(tuple(set_ or ()), hold, rest, scale, fit)
+    overrides = OverrideOptions(tuple(set_ or ()), hold, rest, scale, fit, tuple(sound or ()))
     with user_errors():
         files = _expand(routines)
         base = BuildOptions(
@@ -116,7 +117,7 @@ def _build_many(files: list[Path], base: BuildOptions, overrides: OverrideOption
             message, code = explain(exc)
             failed.append((path, message))
             worst = max(worst, code)
-            err.print(f"[bold red]failed:[/] {escape(message)}")
+            _report_failure(exc, message)
         except KeyboardInterrupt:
             err.print("interrupted: nothing more was written")
             raise typer.Exit(1) from None
@@ -125,3 +126,12 @@ def _build_many(files: list[Path], base: BuildOptions, overrides: OverrideOption
         for path, message in failed:
             err.print(f"  {escape(str(path))}: {escape(message)}")
         raise typer.Exit(worst)
+
+
+def _report_failure(exc: RoutinecastError | OSError, message: str) -> None:
+    """``failed:`` and the error, one line per mistake when a file holds several."""
+    lines = exc.lines() if isinstance(exc, RoutinecastError) else [message]
+    for line in lines:
+        err.print(f"[bold red]failed:[/] {escape(one_line(line))}")
+    if isinstance(exc, RoutinecastError) and exc.hidden:
+        err.print(f"and {exc.hidden} more", markup=False)

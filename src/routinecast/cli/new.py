@@ -17,11 +17,13 @@ STARTER = """\
 title: {title}
 summary: A short routine of my own.
 # target: 10m               # optional: the plan shows how far the result is from it
-pacing:
-  transition: 15s            # between exercises; the next one is announced in it
-  rest: 20s                  # between sets of one step
-  switch: 5s                 # between the sides of a `sides: each` step
-  countdown: 3               # ticks before every start and stop tone
+# pacing:                    # optional: a gap you leave unset is as long as its words need
+#   transition: 30s          # between exercises; the next one is announced in it
+#   rest: 20s                # between sets of one step
+#   switch: 5s               # between the sides of a `sides: each` step
+#   countdown: 3             # ticks before every start tone and before a hold's stop tone
+# sounds:                    # optional: your own audio file for any tone
+#   start: bell.wav          # tick, start, stop or breath; paths are relative to this file
 intro: >
   Find a mat and some space. Move gently and breathe.
 outro: >

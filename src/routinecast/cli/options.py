@@ -19,3 +19,7 @@ Rest = Annotated[str | None, typer.Option(help="Every rest between sets, e.g. 20
 Scale = Annotated[float | None, typer.Option(help="Scale every work and rest time, 0.25-4.")]
 Fit = Annotated[str | None, typer.Option(help="Scale to land on this length, e.g. 15m.")]
 Output = Annotated[Path, typer.Option("--output", "-o", help="Output folder.")]
+Sound = Annotated[
+    list[str] | None,
+    typer.Option(help="NAME=FILE: your audio file for a tone (tick, start, stop, breath)."),
+]

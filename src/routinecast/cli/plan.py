@@ -32,18 +32,25 @@ def plan_command(
     rest: opt.Rest = None,
     scale: opt.Scale = None,
     fit: opt.Fit = None,
+    sound: opt.Sound = None,
     events: Annotated[bool, typer.Option(help="List every sound, not just blocks.")] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Also list every cue left out, and why."),
+    ] = False,
 ) -> None:
     """Print the timeline of ROUTINE: blocks, total, distance to target, warnings."""
     with user_errors():
         options = apply_overrides(
             routine,
             BuildOptions(engine=engine, voice=voice, rate=rate),
-            OverrideOptions(tuple(set_ or ()), hold, rest, scale, fit),
+            OverrideOptions(tuple(set_ or ()), hold, rest, scale, fit, tuple(sound or ())),
         )
         timeline = plan(routine, options)
     out.print(_table(timeline, events))
     _summary(timeline)
+    if verbose:
+        _left_out(timeline)
 
 
 def _table(timeline: Timeline, events: bool) -> Table:
@@ -65,8 +72,8 @@ def _table(timeline: Timeline, events: bool) -> Table:
         if events:
             for event in timeline.events:
                 if block.start_ms <= event.start_ms < block.end_ms:
-                    label = event.text if event.kind == "speech" else f"[{event.tone}]"
-                    table.add_row("", "", "", "", f"  {clock(event.start_ms)} {label}")
+                    label = event.text or "" if event.kind == "speech" else f"[{event.tone}]"
+                    table.add_row("", "", "", "", f"  {clock(event.start_ms)} {escape(label)}")
     return table
 
 
@@ -93,3 +100,18 @@ def _summary(timeline: Timeline) -> None:
         )
     for warning in timeline.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}")
+
+
+def _left_out(timeline: Timeline) -> None:
+    """What the cue scheduler left out of the work intervals, and why."""
+    dropped = timeline.dropped
+    if not dropped:
+        out.print("left out: nothing; every cue is said")
+        return
+    out.print(f"left out ({len(dropped)}):")
+    for item in dropped:
+        out.print(
+            f"  {clock(item.at_ms)} step {item.step} {escape(item.cue)} "
+            f'"{escape(item.text)}": {escape(item.reason)}',
+            highlight=False,
+        )

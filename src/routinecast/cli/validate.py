@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from routinecast.cli.common import err, one_line, out
+from routinecast.cli.common import out, report
 from routinecast.errors import RoutinecastError
 from routinecast.pipeline import validate
 
@@ -35,7 +35,7 @@ def validate_command(
         try:
             out.print(f"ok   {escape(str(path))}: {check_file(path)}")
         except RoutinecastError as exc:
-            err.print(f"[bold red]error:[/] {escape(one_line(str(exc)))}")
+            report(exc)
             worst = max(worst, exc.exit_code)
     if worst:
         raise typer.Exit(worst)

@@ -1,7 +1,8 @@
 """Parsed YAML documents of routines and libraries, and small helpers to read them.
 
-Every mapping and list of a document knows its file (``tag_nodes``) so that a value
-moved by ``extends``, ``override`` or ``--set`` can still be reported where it was written.
+Every mapping and list of a document carries its ``Loc`` (file and line) from the YAML
+reader, so a value moved by ``extends``, ``override`` or ``--set`` can still be
+reported where it was written.
 """
 
 from __future__ import annotations
@@ -24,19 +25,6 @@ class Layer:
     doc: YMap
 
 
-def tag_nodes(node: Any, file: str) -> Any:
-    """Record ``file`` on every mapping and list of a parsed document."""
-    if isinstance(node, YMap):
-        node.file = file  # type: ignore[attr-defined]
-        for value in node.values():
-            tag_nodes(value, file)
-    elif isinstance(node, YList):
-        node.file = file  # type: ignore[attr-defined]
-        for value in node:
-            tag_nodes(value, file)
-    return node
-
-
 def show_path(path: Path) -> str:
     """How messages name a file: relative to the working folder when inside it."""
     try:
@@ -46,19 +34,15 @@ def show_path(path: Path) -> str:
 
 
 def read_document(path: Path) -> tuple[Any, str]:
-    """Parse one file, tagging every node with the file's shown name."""
+    """Parse one file; its mappings and lists know the file by its shown name."""
     shown = show_path(path)
-    return tag_nodes(load_yaml(path, shown), shown), shown
+    return load_yaml(path, shown), shown
 
 
 def is_library_file(path: Path) -> bool:
     """True when the file's document is a list (a library), not a routine mapping."""
     doc, _ = read_document(path)
     return isinstance(doc, list)
-
-
-def val_of(node: YMap, key: str) -> Val:
-    return Val(node[key], getattr(node, "file", ""), node.line_of(key))
 
 
 def expect_map(node: Any, where: Where, field: str | None, what: str) -> YMap:

@@ -3,13 +3,17 @@
 ``parse_overrides`` checks the command-line strings (errors name the option and say
 what is allowed). ``--set`` becomes a ``StepPatch`` that the loader applies exactly
 like ``override:`` in a file, so its values get the same checks. ``--hold``,
-``--rest`` and ``--scale`` transform the validated routine; ``--fit`` is solved by
-the pipeline because it needs clip lengths. Every change is noted on the routine
-(``Routine.overrides``) so the timeline and the MP3's title can say it.
+``--rest`` and ``--scale`` transform the validated routine, and every ``Step`` checks
+its limits when it is made, so ``--scale 4`` on a 29-minute hold is refused with the
+message the same hold written in the file gets. ``--fit`` is solved by the pipeline
+because it needs clip lengths; the scales it tries stop each time at its limit
+instead. Every change is noted on the routine (``Routine.overrides``) so the timeline
+and the MP3's title can say it.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import yaml
@@ -19,7 +23,19 @@ from routinecast.errors import InputError
 from routinecast.load.fields import check_duration
 from routinecast.load.routine import STEP_FIELDS, StepPatch
 from routinecast.locations import Val, Where, suggest
-from routinecast.model import MAX_GAP_MS, MAX_WORK_MS, SCALE_RANGE, Phase, Routine, Step
+from routinecast.model import (
+    GAP_MS,
+    HOLD_MS,
+    MAX_GAP_MS,
+    MAX_WORK_MS,
+    PHASE_MS,
+    REST_STEP_MS,
+    SCALE_RANGE,
+    TEMPO_MS,
+    Phase,
+    Routine,
+    Step,
+)
 
 SETTABLE = tuple(f for f in STEP_FIELDS if f != "cues")
 
@@ -109,16 +125,28 @@ def _option_duration(option: str, raw: str | None, low: int, high: int) -> int |
 
 
 def adjust(routine: Routine, overrides: Overrides, scale: float | None = None) -> Routine:
-    """Apply ``--hold``, ``--rest`` and a scale (``--scale``, or the one ``--fit`` found)."""
+    """Apply ``--hold``, ``--rest`` and a scale (``--scale``, or the one ``--fit`` found).
+
+    A step that ``--hold``, ``--rest`` or ``--scale`` would take beyond a limit raises
+    ``InputError`` (the ``Step`` refuses itself). With a ``scale`` from ``--fit``, each
+    time stops at its limit instead, so fitting can reach every length they allow.
+    """
     steps = routine.steps
     if overrides.hold_ms is not None:
         steps = tuple(_with_hold(s, overrides.hold_ms) for s in steps)
     if overrides.rest_ms is not None:
-        steps = tuple(replace(s, rest_ms=overrides.rest_ms) if s.exercise else s for s in steps)
+        steps = tuple(_with_rest(s, overrides.rest_ms) for s in steps)
     factor = scale if scale is not None else overrides.scale
     if factor is not None and factor != 1.0:
-        steps = tuple(scale_step(s, factor) for s in steps)
+        steps = tuple(scale_step(s, factor, at_limits=scale is not None) for s in steps)
     return replace(routine, steps=steps, overrides=routine.overrides + overrides.notes)
+
+
+def _with_rest(step: Step, rest_ms: int) -> Step:
+    """``--rest``: the user asked for this rest, so it warns if it must grow."""
+    if step.exercise is None:
+        return step
+    return replace(step, rest_ms=rest_ms, written=step.written | {"rest"})
 
 
 def _with_hold(step: Step, hold_ms: int) -> Step:
@@ -127,21 +155,47 @@ def _with_hold(step: Step, hold_ms: int) -> Step:
     return replace(step, hold_ms=hold_ms)
 
 
-def scale_ms(ms: int, factor: float) -> int:
-    """Scale a time, rounded to 10 ms (fine enough for --fit to land within a second)."""
-    return max(100, round(ms * factor / 10) * 10) if ms else 0
+def scale_ms(ms: int, factor: float, *, high: float | None = None) -> int:
+    """Scale a time, rounded to 10 ms (fine enough for --fit to land within a second).
+
+    With ``high``, the result is rounded down and never above it.
+    """
+    if not ms:
+        return 0
+    if high is None:
+        return max(100, round(ms * factor / 10) * 10)
+    return max(100, min(int(high), math.floor(ms * factor / 10) * 10))
 
 
-def scale_step(step: Step, factor: float) -> Step:
-    """Every work and rest time of a step times ``factor``."""
+def scale_step(step: Step, factor: float, *, at_limits: bool = False) -> Step:
+    """Every work and rest time of a step times ``factor``.
+
+    With ``at_limits``, each time stops at its limit (a rep set's tempo and phases
+    together, so the phases still add up to the tempo).
+    """
+
+    def scaled(ms: int, high: float, by: float = factor) -> int:
+        return scale_ms(ms, by, high=high if at_limits else None)
+
     if step.exercise is None:
-        return replace(step, rest_ms=scale_ms(step.rest_ms, factor))
-    rest = scale_ms(step.rest_ms, factor)
+        return replace(step, rest_ms=scaled(step.rest_ms, REST_STEP_MS.high))
+    rest = scaled(step.rest_ms, GAP_MS.high)
     if step.kind == "reps":
-        phases = tuple(Phase(p.say, scale_ms(p.ms, factor)) for p in step.phases)
-        tempo = sum(p.ms for p in phases) if phases else max(500, scale_ms(step.tempo_ms, factor))
+        by = min(factor, _reps_headroom(step)) if at_limits else factor
+        phases = tuple(Phase(p.say, scaled(p.ms, PHASE_MS.high, by)) for p in step.phases)
+        tempo = scaled(step.tempo_ms, TEMPO_MS.high, by)
+        tempo = sum(p.ms for p in phases) if phases else max(500, tempo)
         return replace(step, tempo_ms=tempo, phases=phases, rest_ms=rest)
-    hold = max(1000, scale_ms(step.hold_ms, factor))
+    hold = max(1000, scaled(step.hold_ms, HOLD_MS.high))
     if step.phases and step.tempo_ms:
         hold = max(step.tempo_ms, hold)
     return replace(step, hold_ms=hold, rest_ms=rest)
+
+
+def _reps_headroom(step: Step) -> float:
+    """How far a rep set's tempo may be scaled up before a limit: tempo, phase or work time."""
+    longest_phase = max((p.ms for p in step.phases), default=0)
+    caps = [TEMPO_MS.high / step.tempo_ms, MAX_WORK_MS / max(1, step.work_ms)]
+    if longest_phase:
+        caps.append(PHASE_MS.high / longest_phase)
+    return max(1.0, min(caps))

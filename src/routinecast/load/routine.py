@@ -3,14 +3,15 @@
 ``load_routine(path)`` follows ``extends`` (refusing cycles), merges the layers,
 applies each layer's ``override`` and any build-time ``StepPatch``es, resolves
 every step against the shipped library, the routine's own libraries and inline
-exercises, and checks every value. Any problem is one ``InputError`` naming the
-file, line, step or exercise, field and what is allowed.
+exercises, and checks every value against the tables of ``spec``. Every independent
+mistake is reported at once (an ``InputErrors``, or one ``InputError``), each naming
+the file, line, step or exercise, field and what is allowed. A mistake that makes
+the rest meaningless (bad YAML, a missing file, an ``extends`` cycle) stops at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,27 +24,27 @@ from routinecast.load.documents import (
     is_library_file,
     read_document,
     show_path,
-    val_of,
 )
 from routinecast.load.fields import (
-    check_bool,
-    check_choice,
     check_duration,
-    check_float,
-    check_int,
+    check_field,
     check_keys,
     check_text,
     describe,
 )
 from routinecast.load.library import (
     EXERCISE_FIELDS,
+    SIMPLE_TYPES,
     load_library,
     parse_exercise,
     shipped_library_path,
     shipped_routines_dir,
 )
+from routinecast.load.problems import Problems
+from routinecast.load.spec import PACING, ROUTINE, VOICE, FieldSpec, names
 from routinecast.load.steps import (
     STEP_FIELDS,
+    RawStep,
     StepPatch,
     apply_patch,
     override_patches,
@@ -51,31 +52,21 @@ from routinecast.load.steps import (
     resolve_step,
 )
 from routinecast.load.yamlsrc import YList, YMap
-from routinecast.locations import Val, Where
-from routinecast.model import (
-    ENGINES,
-    MAX_GAP_MS,
-    MAX_WORK_MS,
-    Exercise,
-    Pacing,
-    Routine,
-    Step,
-    VoiceSpec,
-)
+from routinecast.locations import Val, Where, suggest
+from routinecast.model import Exercise, Pacing, Routine, Step, VoiceSpec
+from routinecast.timeline import TONES
 
-ROUTINE_FIELDS = (
-    "title", "summary", "target", "library", "voice", "pacing", "intro", "outro",
-    "caution", "lexicon", "cues", "steps", "extends", "override",
-)  # fmt: skip
-PACING_FIELDS = ("transition", "rest", "switch", "countdown", "halfway", "remaining")
-VOICE_FIELDS = ("engine", "voice", "rate")
-MERGED_MAPS = ("pacing", "voice", "lexicon", "cues")
+ROUTINE_FIELDS = names(ROUTINE)
+PACING_FIELDS = names(PACING)
+VOICE_FIELDS = names(VOICE)
+MERGED_MAPS = ("pacing", "voice", "lexicon", "cues", "sounds")
 """Top-level mappings that a variant merges key by key instead of replacing."""
 MAP_SHAPES = {
     "pacing": "pacing fields (" + ", ".join(PACING_FIELDS) + ")",
     "voice": "voice fields (" + ", ".join(VOICE_FIELDS) + ")",
     "lexicon": "words to respellings (psoas: so-us)",
     "cues": 'template names to templates (rest: "Rest {{ seconds(rest) }}.")',
+    "sounds": "tone names to audio files (start: bell.wav)",
 }
 __all__ = [
     "EXERCISE_FIELDS",
@@ -98,17 +89,18 @@ __all__ = [
 
 MAX_EXTENDS = 20
 """How many files an ``extends`` chain may hold."""
+_FAILED = object()
+"""What ``Problems.value`` gives back for a field whose check failed."""
 
 
 def _load_layers(path: Path, chain: tuple[Path, ...] = ()) -> list[Layer]:
     """The file and its ancestors, oldest first; refuses missing and cyclic ``extends``."""
     doc, shown = read_document(path)
     doc = _routine_document(doc, shown)
-    check_keys(doc, ROUTINE_FIELDS, Where(shown, doc.line), doc.line_of)
     layer = Layer(path, shown, doc)
     if "extends" not in doc:
         return [layer]
-    val = val_of(doc, "extends")
+    val = doc.val("extends")
     here = Where(shown, val.line)
     parent = existing_file(path.parent, val, here, "extends")
     if parent in chain or parent == path.resolve():
@@ -128,7 +120,7 @@ def _load_layers(path: Path, chain: tuple[Path, ...] = ()) -> list[Layer]:
 
 def _routine_document(doc: Any, shown: str) -> YMap:
     """The parsed file as a routine mapping, or an error saying what it is instead."""
-    where = Where(shown, getattr(doc, "line", 1))
+    where = Where(shown, doc.line if isinstance(doc, YMap | YList) else 1)
     if isinstance(doc, YList):
         raise where.error(
             "is an exercise library (a list), not a routine; build a routine file "
@@ -145,179 +137,225 @@ def _routine_document(doc: Any, shown: str) -> YMap:
 
 
 def load_routine(path: Path, patches: Sequence[StepPatch] = ()) -> Routine:
-    """Load, merge and validate a routine; ``patches`` are build-time ``--set`` changes."""
+    """Load, merge and validate a routine; ``patches`` are build-time ``--set`` changes.
+
+    Raises every independent mistake at once (see the module's docstring).
+    """
     layers = _load_layers(path)
-    top = layers[-1]
-    where = Where(top.shown, 1)
-    exercises = _libraries(layers)
-    raws = raw_steps(layers, where)
-    own = (
-        max(i for i, layer in enumerate(layers) if "steps" in layer.doc)
-        if any("steps" in layer.doc for layer in layers)
-        else 0
+    problems = Problems()
+    for layer in layers:
+        doc = layer.doc
+        problems.run(check_keys, doc, ROUTINE_FIELDS, Where(layer.shown, doc.line), doc.line_of)
+    before = len(problems)
+    exercises = _libraries(layers, problems)
+    libraries_failed = len(problems) > before
+    pacing = _pacing(layers, problems)
+    fields = _routine_fields(layers, problems)
+    if libraries_failed:  # the steps would only add "not in the library" for its exercises
+        problems.raise_found()
+    steps = _steps(layers, patches, exercises, pacing, problems)
+    problems.raise_found()
+    return Routine(steps=steps, source=layers[-1].shown, pacing=pacing, **fields)
+
+
+def _steps(
+    layers: list[Layer],
+    patches: Sequence[StepPatch],
+    exercises: dict[str, Exercise],
+    pacing: Pacing,
+    problems: Problems,
+) -> tuple[Step, ...]:
+    """Every step with the overrides and patches applied, resolved; mistakes noted."""
+    raws: list[RawStep] | None = problems.value(
+        None, raw_steps, layers, Where(layers[-1].shown, 1), problems
     )
-    for layer in layers[own:]:
+    if raws is None:
+        return ()
+    with_steps = [i for i, layer in enumerate(layers) if "steps" in layer.doc]
+    for layer in layers[max(with_steps, default=0) :]:
         if "override" in layer.doc:
-            for patch in override_patches(layer):
-                apply_patch(raws, patch, exercises)
+            for patch in problems.value([], override_patches, layer, problems):
+                problems.run(apply_patch, raws, patch, exercises)
     for patch in patches:
-        apply_patch(raws, patch, exercises)
-    pacing = _pacing(layers)
-    steps = tuple(
-        resolve_step(number, raw, exercises, pacing) for number, raw in enumerate(raws, start=1)
+        problems.run(apply_patch, raws, patch, exercises)
+    resolved = (
+        problems.value(None, resolve_step, number, raw, exercises, pacing)
+        for number, raw in enumerate(raws, start=1)
+        if raw.shaped
     )
-    return _routine(layers, steps, pacing)
+    return tuple(step for step in resolved if step is not None)
 
 
 def _last(layers: list[Layer], key: str) -> tuple[Val, Where] | None:
     for layer in reversed(layers):
         if key in layer.doc:
-            val = val_of(layer.doc, key)
+            val = layer.doc.val(key)
             return val, Where(layer.shown, val.line)
     return None
 
 
-def _text_field(layers: list[Layer], key: str, *, required: bool = False) -> str:
-    found = _last(layers, key)
+def _routine_fields(layers: list[Layer], problems: Problems) -> dict[str, Any]:
+    """The routine's own fields but ``steps`` and ``pacing``, as ``Routine`` arguments."""
+    simple = {}
+    misspelt = {key for layer in layers for key in layer.doc if key not in ROUTINE_FIELDS}
+    for spec in ROUTINE:
+        if spec.type in SIMPLE_TYPES:
+            value = _simple_field(layers, spec, problems, misspelt)
+            if value is not _FAILED:
+                simple[spec.name] = value
+    return {
+        "title": simple.get("title", ""),
+        "summary": simple.get("summary", ""),
+        "target_ms": simple.get("target"),
+        "intro": simple.get("intro", ""),
+        "outro": simple.get("outro", ""),
+        "caution": simple.get("caution", ""),
+        "voice": _voice(layers, problems),
+        "lexicon": tuple(_merged_strings(layers, "lexicon", problems).items()),
+        "templates": tuple(_merged_strings(layers, "cues", problems).items()),
+        "sounds": _sounds(layers, problems),
+    }
+
+
+def _simple_field(
+    layers: list[Layer], spec: FieldSpec, problems: Problems, misspelt: set[str]
+) -> Any:
+    """The field from the nearest layer that sets it, checked; None when no layer does.
+
+    A required field that is missing is a mistake, unless an unknown field (already
+    reported, with a did-you-mean) looks like its misspelling.
+    """
+    found = _last(layers, spec.name)
     if found is None:
-        if required:
-            raise Where(layers[-1].shown, 1).error(
-                f"is missing: a routine needs a {key}, like {key}: Desk Hip Reset", field=key
+        if spec.required and not suggest(spec.name, misspelt):
+            problems.add(
+                Where(layers[-1].shown, 1).error(
+                    f"is missing: a routine needs a {spec.name}, like {spec.name}: {spec.example}",
+                    field=spec.name,
+                )
             )
-        return ""
+            return _FAILED
+        return None
     val, where = found
-    return check_text(val, where, key, allow_empty=not required)
+    if val.value is None and spec.nullable:
+        return None
+    return problems.value(_FAILED, check_field, spec, val, where)
 
 
-def _routine(layers: list[Layer], steps: tuple[Step, ...], pacing: Pacing) -> Routine:
-    target = _last(layers, "target")
-    return Routine(
-        title=_text_field(layers, "title", required=True),
-        steps=steps,
-        source=layers[-1].shown,
-        summary=_text_field(layers, "summary"),
-        target_ms=(
-            check_duration(target[0], target[1], "target", low=1000, high=24 * 3_600_000)
-            if target and target[0].value is not None
-            else None
-        ),
-        voice=_voice(layers),
-        pacing=pacing,
-        intro=_text_field(layers, "intro"),
-        outro=_text_field(layers, "outro"),
-        caution=_text_field(layers, "caution"),
-        lexicon=tuple(_merged_strings(layers, "lexicon").items()),
-        templates=tuple(_merged_strings(layers, "cues").items()),
-    )
-
-
-def _merged(layers: list[Layer], key: str, allowed: Iterable[str] | None) -> dict[str, Val]:
+def _merged(
+    layers: list[Layer], key: str, allowed: Sequence[str] | None, problems: Problems
+) -> dict[str, Val]:
     """A top-level mapping merged over the chain, each value keeping its own file/line."""
     merged: dict[str, Val] = {}
     for layer in layers:
         if key not in layer.doc or layer.doc[key] is None:
             continue
         where = Where(layer.shown, layer.doc.line_of(key))
-        node = expect_map(layer.doc[key], where, key, MAP_SHAPES.get(key, "fields"))
+        node = problems.value(
+            None, expect_map, layer.doc[key], where, key, MAP_SHAPES.get(key, "fields")
+        )
+        if node is None:
+            continue
         if allowed is not None:
-            check_keys(node, allowed, where, node.line_of)
+            problems.run(check_keys, node, allowed, where, node.line_of)
         for sub in node:
-            merged[sub] = val_of(node, sub)
+            merged[sub] = node.val(sub)
     return merged
 
 
-def _merged_strings(layers: list[Layer], key: str) -> dict[str, str]:
-    vals = _merged(layers, key, None)
-    out = {
-        name: check_text(val, Where(val.file, val.line), f"{key}.{name}")
-        for name, val in vals.items()
-    }
-    if key == "cues":
-        check_templates(
-            {name: Val(out[name], val.file, val.line) for name, val in vals.items()},
-            layers[-1].shown,
-        )
+def _merged_strings(layers: list[Layer], key: str, problems: Problems) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, val in _merged(layers, key, None, problems).items():
+        here = Where(val.file, val.line)
+        text = problems.value(None, check_text, val, here, f"{key}.{name}")
+        if text is None:
+            continue
+        if key == "cues":
+            template = {name: Val(text, val.file, val.line)}
+            if not problems.run(check_templates, template, layers[-1].shown):
+                continue
+        out[name] = text
     return out
 
 
-def _pacing(layers: list[Layer]) -> Pacing:
-    vals = _merged(layers, "pacing", PACING_FIELDS)
-    pacing = Pacing()
-    changes: dict[str, Any] = {}
-    for name in ("transition", "rest", "switch"):
-        if name in vals:
-            val = vals[name]
-            changes[f"{name}_ms"] = check_duration(
-                val, Where(val.file, val.line), f"pacing.{name}", high=MAX_GAP_MS
-            )
-    if "countdown" in vals:
-        val = vals["countdown"]
-        changes["countdown"] = check_int(
-            val, Where(val.file, val.line), "pacing.countdown", low=0, high=10
+def _sub_fields(
+    layers: list[Layer], key: str, group: tuple[FieldSpec, ...], problems: Problems
+) -> dict[str, Any]:
+    """The checked fields of a merged mapping (``pacing``, ``voice``); mistakes noted."""
+    out: dict[str, Any] = {}
+    for name, val in _merged(layers, key, names(group), problems).items():
+        spec = next((s for s in group if s.name == name), None)
+        if spec is None:  # an unknown field, already noted
+            continue
+        check = _remaining if spec.type == "times" else check_field
+        where = Where(val.file, val.line)
+        value = problems.value(_FAILED, check, spec, val, where, f"{key}.{name}")
+        if value is not _FAILED:
+            out[name] = value
+    return out
+
+
+def _pacing(layers: list[Layer], problems: Problems) -> Pacing:
+    vals = _sub_fields(layers, "pacing", PACING, problems)
+    renamed = {"transition": "transition_ms", "rest": "rest_ms", "switch": "switch_ms"}
+    renamed["remaining"] = "remaining_ms"
+    fields = {renamed.get(name, name): value for name, value in vals.items()}
+    return Pacing(**fields, written=frozenset(vals))
+
+
+def _sounds(layers: list[Layer], problems: Problems) -> tuple[tuple[str, str], ...]:
+    """``sounds:`` tone name -> file, each path relative to the file that names it."""
+    out = []
+    for name, val in _merged(layers, "sounds", tuple(TONES), problems).items():
+        where = Where(val.file, val.line)
+        path = problems.value(
+            None, existing_file, Path(val.file).parent, val, where, f"sounds.{name}"
         )
-    if "halfway" in vals:
-        val = vals["halfway"]
-        changes["halfway"] = check_bool(val, Where(val.file, val.line), "pacing.halfway")
-    if "remaining" in vals:
-        changes["remaining_ms"] = _remaining(vals["remaining"])
-    return replace(pacing, **changes)
+        if path is None:
+            continue
+        if not path.is_file():
+            problems.add(
+                where.error(
+                    f"names {show_path(path)}, a folder, not a sound file", f"sounds.{name}"
+                )
+            )
+            continue
+        out.append((name, str(path)))
+    return tuple(out)
 
 
-def _remaining(val: Val) -> tuple[int, ...]:
-    where = Where(val.file, val.line)
-    items = val.value if isinstance(val.value, list) else [val.value]
+def _remaining(spec: FieldSpec, val: Val, where: Where, field: str) -> tuple[int, ...]:
+    """None or false for none, one time, or a list of times; longest first."""
     if val.value is None or val.value is False:
         return ()
-    return tuple(
-        sorted(
-            (
-                check_duration(
-                    Val(item, val.file, val.line),
-                    where,
-                    "pacing.remaining",
-                    low=1000,
-                    high=MAX_WORK_MS,
-                )
-                for item in items
-            ),
-            reverse=True,
-        )
+    low, high = (int(spec.limit.low), int(spec.limit.high)) if spec.limit else (0, 0)
+    items = val.value if isinstance(val.value, list) else [val.value]
+    times = (
+        check_duration(Val(item, val.file, val.line), where, field, low=low, high=high)
+        for item in items
     )
+    return tuple(sorted(times, reverse=True))
 
 
-def _voice(layers: list[Layer]) -> VoiceSpec:
-    vals = _merged(layers, "voice", VOICE_FIELDS)
-    spec = VoiceSpec()
-    if "engine" in vals:
-        val = vals["engine"]
-        spec = replace(
-            spec,
-            engine=check_choice(val, Where(val.file, val.line), "voice.engine", ENGINES),  # type: ignore[arg-type]
-        )
-    if "voice" in vals and vals["voice"].value is not None:
-        val = vals["voice"]
-        spec = replace(spec, voice=check_text(val, Where(val.file, val.line), "voice.voice"))
-    if "rate" in vals:
-        val = vals["rate"]
-        spec = replace(
-            spec, rate=check_float(val, Where(val.file, val.line), "voice.rate", low=0.5, high=2.0)
-        )
-    return spec
+def _voice(layers: list[Layer], problems: Problems) -> VoiceSpec:
+    vals = _sub_fields(layers, "voice", VOICE, problems)
+    voice = vals.get("voice") or None
+    return VoiceSpec(engine=vals.get("engine", "auto"), voice=voice, rate=vals.get("rate", 1.0))
 
 
-def _libraries(layers: list[Layer]) -> dict[str, Exercise]:
+def _libraries(layers: list[Layer], problems: Problems) -> dict[str, Exercise]:
     """The shipped library, then each layer's own ``library`` (later ones win)."""
     exercises = dict(load_library(shipped_library_path()))
     seen = {shipped_library_path().resolve()}
     for layer in layers:
         if "library" not in layer.doc:
             continue
-        val = val_of(layer.doc, "library")
-        names = val.value if isinstance(val.value, list) else [val.value]
-        for name in names:
-            where = Where(layer.shown, val.line)
-            lib = existing_file(layer.path.parent, Val(name, val.file, val.line), where, "library")
-            if lib not in seen:
+        val = layer.doc.val("library")
+        where = Where(layer.shown, val.line)
+        for name in val.value if isinstance(val.value, list) else [val.value]:
+            item = Val(name, val.file, val.line)
+            lib = problems.value(None, existing_file, layer.path.parent, item, where, "library")
+            if lib is not None and lib not in seen:
                 seen.add(lib)
-                exercises.update(load_library(lib))
+                exercises.update(problems.value({}, load_library, lib))
     return exercises

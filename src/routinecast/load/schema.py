@@ -1,163 +1,160 @@
 """A JSON Schema of routine and library files, for editors (yaml-language-server).
 
-Built from the loader's field lists so the two cannot drift apart. The shipped copy
-is ``docs/routinecast.schema.json``; a test keeps it equal to ``json_schema()``.
+Made from the field tables of ``spec`` (types, limits, choices, help), the tables the
+loader checks against, so the schema and the loader agree: a value of the right type
+within its limits passes both, anything else fails both. A schema cannot read "45m"
+as a time, so a duration or count written as text is checked by its pattern only and
+its range is left to ``routinecast validate``. The shipped copy is
+``docs/routinecast.schema.json``; a test keeps it equal to ``json_schema()``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from routinecast.cues import template_names
-from routinecast.load.routine import (
-    EXERCISE_FIELDS,
-    PACING_FIELDS,
-    ROUTINE_FIELDS,
-    STEP_FIELDS,
-    VOICE_FIELDS,
-)
-from routinecast.model import ENGINES, KINDS, SIDES
+from routinecast.durations import DURATION_GRAMMAR, DURATION_PATTERN, EXAMPLES
+from routinecast.load.spec import EXERCISE, ROUTINE, STEP, FieldSpec
+from routinecast.model import MAX_TEXT_CHARS, Limit
+from routinecast.timeline import TONES
 
-DURATION: dict[str, Any] = {
-    "description": "45, 45s, 1m, 1m30s or 90s (a bare number is seconds)",
-    "anyOf": [
-        {"type": "number", "minimum": 0},
-        {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?(ms|h|m|s)?)+\s*$"},
-    ],
-}
-CUES: dict[str, Any] = {
-    "type": "array",
-    "items": {
+TEXT: dict[str, Any] = {"type": ["string", "number", "null"], "maxLength": MAX_TEXT_CHARS}
+"""Text, or a number read as its text; empty (null) means none."""
+SPACE = r"[ \t\n\r\f\v]*"
+
+
+def _duration(limit: Limit | None) -> dict[str, Any]:
+    number: dict[str, Any] = {"type": "number", "minimum": 0}
+    if limit:
+        number = {"type": "number", "minimum": limit.low / 1000, "maximum": limit.high / 1000}
+    return {
+        "description": f"{EXAMPLES} (a bare number is seconds)",
+        "anyOf": [number, {"type": "string", "pattern": DURATION_PATTERN}],
+    }
+
+
+def _text(spec: FieldSpec) -> dict[str, Any]:
+    if spec.required:
+        return {"type": ["string", "number"], "pattern": r"\S", "maxLength": MAX_TEXT_CHARS}
+    return dict(TEXT)
+
+
+def _whole(spec: FieldSpec) -> dict[str, Any]:
+    low, high = (spec.limit.low, spec.limit.high) if spec.limit else (0, None)
+    number = {"type": "integer", "minimum": low, **({"maximum": high} if high else {})}
+    return {"anyOf": [number, {"type": "string", "pattern": r"^\s*[0-9]{1,19}\s*$"}]}
+
+
+def _number(spec: FieldSpec) -> dict[str, Any]:
+    limit = spec.limit
+    return {"type": "number", **({"minimum": limit.low, "maximum": limit.high} if limit else {})}
+
+
+def _breathe(spec: FieldSpec) -> dict[str, Any]:
+    pattern = f"^{DURATION_GRAMMAR}-{DURATION_GRAMMAR}$"
+    return {"anyOf": [{"type": "string", "pattern": pattern}, {"const": False}]}
+
+
+def _cue_time(spec: FieldSpec) -> dict[str, Any]:
+    high = spec.limit.high / 1000 if spec.limit else None
+    number = {"type": "number", **({"minimum": -high, "maximum": high} if high else {})}
+    text = {"type": "string", "pattern": f"^{SPACE}-?{DURATION_GRAMMAR}$"}
+    return {"anyOf": [{"const": "half"}, number, text]}
+
+
+def _times(spec: FieldSpec) -> dict[str, Any]:
+    one = _duration(spec.limit)
+    return {"anyOf": [one, {"type": "array", "items": one}, {"const": False}]}
+
+
+def _pairs(spec: FieldSpec) -> dict[str, Any]:
+    items = _object(spec.of, required=[f.name for f in spec.of])
+    return {
+        "type": "array",
+        "items": items,
+        **({"minItems": spec.min_items} if spec.min_items else {}),
+    }
+
+
+def _override(spec: FieldSpec) -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": _object(STEP)}
+
+
+SCHEMAS: dict[str, Callable[[FieldSpec], dict[str, Any]]] = {
+    "text": _text,
+    "duration": lambda spec: _duration(spec.limit),
+    "whole": _whole,
+    "number": _number,
+    "flag": lambda spec: {"type": "boolean"},
+    "choice": lambda spec: {"enum": list(spec.choices)},
+    "slug": lambda spec: {"type": ["string", "integer"], "pattern": "^[a-z0-9-]+$"},
+    "path": lambda spec: {"type": "string"},
+    "paths": lambda spec: {
+        "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
+    },
+    "names": lambda spec: {"anyOf": [TEXT, {"type": "array", "items": TEXT}]},
+    "breathe": _breathe,
+    "cue time": _cue_time,
+    "times": _times,
+    "pairs": _pairs,
+    "exercise": lambda spec: {"anyOf": [{"type": "string"}, exercise_schema()]},
+    "fields": lambda spec: _object(spec.of),
+    "words": lambda spec: {"type": "object", "additionalProperties": TEXT},
+    "templates": lambda spec: {
         "type": "object",
         "additionalProperties": False,
-        "required": ["at", "say"],
-        "properties": {
-            "at": {
-                "description": "3s after start, half, or -10s before the end",
-                "anyOf": [{"type": "number"}, {"type": "string"}],
-            },
-            "say": {"type": "string"},
-        },
+        "properties": {name: TEXT for name in template_names()},
     },
-}
-PHASES: dict[str, Any] = {
-    "type": "array",
-    "items": {
+    "sounds": lambda spec: {
         "type": "object",
         "additionalProperties": False,
-        "required": ["say", "for"],
-        "properties": {"say": {"type": "string"}, "for": DURATION},
+        "properties": {name: {"type": "string"} for name in TONES},
     },
+    "steps": lambda spec: {"type": "array", "minItems": spec.min_items, "items": step_schema()},
+    "override": _override,
 }
-WORK: dict[str, Any] = {
-    "hold": DURATION,
-    "reps": {"type": "integer", "minimum": 1},
-    "tempo": DURATION,
-    "phases": PHASES,
-    "cues": CUES,
-    "breathe": {"type": "string", "pattern": r"^\d+(\.\d+)?s?-\d+(\.\d+)?s?$"},
-}
+"""The schema of each type of field."""
 
 
-def _object(fields: tuple[str, ...], props: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    assert set(props) <= set(fields), set(props) - set(fields)
+def field_schema(spec: FieldSpec) -> dict[str, Any]:
+    """One field: its type's schema, null allowed when it may be left empty, and its help."""
+    schema = SCHEMAS[spec.type](spec)
+    if spec.nullable:
+        schema = _or_null(schema)
+    return {**schema, "description": f"{spec.help} ({spec.allowed})"}
+
+
+def _or_null(schema: dict[str, Any]) -> dict[str, Any]:
+    if "anyOf" in schema:
+        return {**schema, "anyOf": [*schema["anyOf"], {"type": "null"}]}
+    if isinstance(schema.get("type"), str):
+        return {**schema, "type": [schema["type"], "null"]}
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def _object(group: tuple[FieldSpec, ...], required: list[str] | None = None) -> dict[str, Any]:
     return {
         "type": "object",
         "additionalProperties": False,
-        "properties": {f: props.get(f, {}) for f in fields},
-        **extra,
+        "properties": {spec.name: field_schema(spec) for spec in group},
+        **({"required": required} if required else {}),
     }
 
 
 def exercise_schema() -> dict[str, Any]:
     """One library exercise."""
-    return _object(
-        EXERCISE_FIELDS,
-        {
-            "id": {"type": "string", "pattern": "^[a-z0-9-]+$"},
-            "name": {"type": "string"},
-            "kind": {"enum": list(KINDS)},
-            "sides": {"enum": list(SIDES)},
-            "setup": {"type": "string"},
-            "caution": {"type": "string"},
-            "equipment": {"type": "array", "items": {"type": "string"}},
-            **WORK,
-        },
-        required=["id"],
-    )
+    return _object(EXERCISE, required=[s.name for s in EXERCISE if s.required])
 
 
 def step_schema() -> dict[str, Any]:
     """One routine step."""
-    return _object(
-        STEP_FIELDS,
-        {
-            "exercise": {"anyOf": [{"type": "string"}, exercise_schema()]},
-            "sets": {"type": "integer", "minimum": 1},
-            "sides": {"enum": list(SIDES)},
-            "first": {"enum": ["right", "left"]},
-            "rest": DURATION,
-            "switch": DURATION,
-            "transition": DURATION,
-            "say": {"type": "string"},
-            **WORK,
-        },
-    )
+    return _object(STEP)
 
 
 def routine_schema() -> dict[str, Any]:
-    """A routine file."""
-    step = step_schema()
-    patch = {k: v for k, v in step["properties"].items()}
-    return _object(
-        ROUTINE_FIELDS,
-        {
-            "title": {"type": "string"},
-            "summary": {"type": "string"},
-            "target": DURATION,
-            "library": {
-                "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]
-            },
-            "voice": _object(
-                VOICE_FIELDS,
-                {
-                    "engine": {"enum": list(ENGINES)},
-                    "voice": {"type": ["string", "null"]},
-                    "rate": {"type": "number", "minimum": 0.5, "maximum": 2.0},
-                },
-            ),
-            "pacing": _object(
-                PACING_FIELDS,
-                {
-                    "transition": DURATION,
-                    "rest": DURATION,
-                    "switch": DURATION,
-                    "countdown": {"type": "integer", "minimum": 0, "maximum": 10},
-                    "halfway": {"type": "boolean"},
-                    "remaining": {"anyOf": [DURATION, {"type": "array", "items": DURATION}]},
-                },
-            ),
-            "intro": {"type": "string"},
-            "outro": {"type": "string"},
-            "caution": {"type": "string"},
-            "lexicon": {"type": "object", "additionalProperties": {"type": "string"}},
-            "cues": {
-                "type": "object",
-                "additionalProperties": False,
-                "properties": {n: {"type": "string"} for n in template_names()},
-            },
-            "steps": {"type": "array", "minItems": 1, "items": step},
-            "extends": {"type": "string"},
-            "override": {
-                "type": "object",
-                "additionalProperties": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "properties": patch,
-                },
-            },
-        },
-    )
+    """A routine file (nothing is required: a variant inherits its title and steps)."""
+    return _object(ROUTINE)
 
 
 def json_schema() -> dict[str, Any]:

@@ -1,49 +1,48 @@
 """Steps: the raw step mappings of a routine, patches to them, and their resolution.
 
-A raw step is a mapping of field -> ``Val`` (value, file, line). ``override:`` and
-``--set`` are ``StepPatch``es written into the raw steps before each is resolved
-against its exercise, the pacing defaults, and the limits of ``fields``.
+A ``RawStep`` is where a step starts and its fields as ``Val``s (value, file, line).
+``override:`` and ``--set`` are ``StepPatch``es written into the raw steps before each
+is resolved against its exercise, the pacing defaults and the ``STEP`` table of
+``spec``. Resolving a step reports every independent mistake in it at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from routinecast.load.documents import Layer, expect_list, expect_map, tag_nodes, val_of
+from routinecast.errors import InputErrors
+from routinecast.load.documents import Layer, expect_list, expect_map
 from routinecast.load.fields import (
-    check_choice,
     check_duration,
-    check_int,
     check_keys,
     check_text,
     describe,
+    is_slug,
     show,
 )
 from routinecast.load.library import (
+    WORK_FIELDS,
     check_fits_kind,
     check_phases,
-    is_slug,
+    checked_fields,
     parse_exercise,
     work_fields,
 )
-from routinecast.load.yamlsrc import YList, YMap
-from routinecast.locations import Val, Where, suggest
+from routinecast.load.problems import Problems
+from routinecast.load.spec import STEP, names
+from routinecast.load.yamlsrc import YMap, located_tree
+from routinecast.locations import Loc, Val, Where, suggest
 from routinecast.model import (
-    MAX_GAP_MS,
-    MAX_SETS,
-    MAX_WORK_MS,
-    SIDES,
+    GAP_NAMES,
+    REST_STEP_MS,
     Exercise,
     Pacing,
     Step,
+    work_interval_problem,
 )
 
-STEP_FIELDS = (
-    "exercise", "hold", "reps", "tempo", "phases", "sets", "sides", "first", "rest",
-    "switch", "transition", "say", "cues", "breathe",
-)  # fmt: skip
+STEP_FIELDS = names(STEP)
 
 
 @dataclass(frozen=True)
@@ -59,8 +58,21 @@ class StepPatch:
     origin: Where
 
 
-def raw_steps(layers: list[Layer], where: Where) -> list[dict[str, Val]]:
-    """The steps of the last layer that lists them, as field -> Val dicts."""
+@dataclass(frozen=True)
+class RawStep:
+    """One step as written: where it starts and its fields; patches write into ``fields``.
+
+    ``shaped`` is False for an item of ``steps:`` that is not a mapping (already reported),
+    which keeps its number but is not resolved.
+    """
+
+    loc: Loc
+    fields: dict[str, Val]
+    shaped: bool = True
+
+
+def raw_steps(layers: list[Layer], where: Where, problems: Problems) -> list[RawStep]:
+    """The steps of the last layer that lists them; a step that is not a mapping is noted."""
     for layer in reversed(layers):
         if "steps" not in layer.doc:
             continue
@@ -72,15 +84,19 @@ def raw_steps(layers: list[Layer], where: Where) -> list[dict[str, Val]]:
         out = []
         for index, item in enumerate(items):
             spot = Where(layer.shown, items.line_of(index), _step_label(index + 1, item))
-            if isinstance(item, str):
-                raise spot.error(f"must be a mapping of step fields; write - exercise: {item}")
-            step = expect_map(item, spot, None, "step fields (exercise, hold, ...)")
-            check_keys(step, STEP_FIELDS, spot, step.line_of)
-            raw = {key: val_of(step, key) for key in step}
-            raw["__line__"] = Val(step.line, layer.shown, step.line)
-            out.append(raw)
+            step = problems.value(None, _step_map, item, spot)
+            if step is None:
+                out.append(RawStep(Loc(spot.file, spot.line), {}, shaped=False))
+            else:
+                out.append(RawStep(step.loc, {key: step.val(key) for key in step}))
         return out
     raise where.error("is missing: list at least one step", field="steps")
+
+
+def _step_map(item: Any, spot: Where) -> YMap:
+    if isinstance(item, str):
+        raise spot.error(f"must be a mapping of step fields; write - exercise: {item}")
+    return expect_map(item, spot, None, "step fields (exercise, hold, ...)")
 
 
 def _step_label(number: int, item: Any) -> str:
@@ -91,7 +107,8 @@ def _step_label(number: int, item: Any) -> str:
     return f"step {number} ({ex_id})" if ex_id and is_slug(ex_id) else f"step {number}"
 
 
-def override_patches(layer: Layer) -> list[StepPatch]:
+def override_patches(layer: Layer, problems: Problems) -> list[StepPatch]:
+    """The patches of a layer's ``override:``; a malformed entry is noted and left out."""
     where = Where(layer.shown, layer.doc.line_of("override"))
     if layer.doc["override"] is None:
         return []
@@ -101,66 +118,57 @@ def override_patches(layer: Layer) -> list[StepPatch]:
     patches = []
     for key in node:
         spot = Where(layer.shown, node.line_of(key), f"override {show(key)[1:-1]}")
-        fields = expect_map(node[key], spot, None, "step fields like {hold: 45s}")
-        check_keys(fields, STEP_FIELDS, spot, fields.line_of)
-        patches.append(StepPatch(str(key), tuple((f, val_of(fields, f)) for f in fields), spot))
+        patch = problems.value(None, _override_patch, key, node[key], spot)
+        if patch is not None:
+            patches.append(patch)
     return patches
 
 
-def apply_patch(
-    raw_steps: list[dict[str, Val]], patch: StepPatch, exercises: dict[str, Exercise]
-) -> None:
+def _override_patch(key: str, node: Any, spot: Where) -> StepPatch:
+    fields = expect_map(node, spot, None, "step fields like {hold: 45s}")
+    check_keys(fields, STEP_FIELDS, spot, fields.line_of)
+    return StepPatch(str(key), tuple((f, fields.val(f)) for f in fields), spot)
+
+
+def apply_patch(raws: list[RawStep], patch: StepPatch, exercises: dict[str, Exercise]) -> None:
     """Write the patch's fields into every step it names."""
-    targets = _patch_targets(raw_steps, patch, exercises)
+    targets = _patch_targets(raws, patch, exercises)
     fields = {name: _patch_val(v, patch) for name, v in patch.fields}
     for index in targets:
-        raw_steps[index].update(fields)
+        raws[index].fields.update(fields)
 
 
 def _patch_val(val: Val, patch: StepPatch) -> Val:
     """A patch value ready for the step; one without a line (``--set``) is named by the option
     as typed (``--set "2.hold=fast"``), so its messages say which option to fix."""
     file = patch.origin.what or val.file if val.line == 0 else val.file
-    return Val(_lined(val.value, file, val.line), file, val.line)
-
-
-def _lined(node: Any, file: str, line: int) -> Any:
-    """Plain dicts and lists (a ``--set`` value parsed elsewhere) as ``YMap``/``YList``."""
-    if isinstance(node, YMap | YList) or not isinstance(node, dict | list):
-        return node
-    if isinstance(node, list):
-        items = YList(_lined(item, file, line) for item in node)
-        items.line, items.item_lines = line, [line] * len(items)
-        return tag_nodes(items, file)
-    ymap = YMap({str(k): _lined(v, file, line) for k, v in node.items()})
-    ymap.line, ymap.key_lines = line, dict.fromkeys(ymap, line)
-    return tag_nodes(ymap, file)
+    return Val(located_tree(val.value, Loc(file, val.line)), file, val.line)
 
 
 def _patch_targets(
-    raw_steps: list[dict[str, Val]], patch: StepPatch, exercises: dict[str, Exercise]
+    raws: list[RawStep], patch: StepPatch, exercises: dict[str, Exercise]
 ) -> list[int]:
     key = patch.key.strip()
     if key.isascii() and key.isdigit():
         number = int(key) if len(key) < 10 else 0
-        if not 1 <= number <= len(raw_steps):
+        if not 1 <= number <= len(raws):
             raise patch.origin.error(
-                f"step {number} does not exist; steps are numbered 1 to {len(raw_steps)}"
+                f"step {number} does not exist; steps are numbered 1 to {len(raws)}"
             )
         return [number - 1]
-    ids = [_step_exercise_id(raw) for raw in raw_steps]
+    ids = [_step_exercise_id(raw) for raw in raws]
     found = [i for i, ex_id in enumerate(ids) if ex_id == key]
     if not found:
         used = sorted({i for i in ids if i})
         raise patch.origin.error(
             f"{show(key)} is not an exercise in this routine{suggest(key, used)}; "
-            f"use a step number (1-{len(raw_steps)}) or one of: {', '.join(used)}"
+            f"use a step number (1-{len(raws)}) or one of: {', '.join(used)}"
         )
     return found
 
 
-def _step_exercise_id(raw: dict[str, Val]) -> str | None:
-    return _exercise_id(raw["exercise"].value) if "exercise" in raw else None
+def _step_exercise_id(raw: RawStep) -> str | None:
+    return _exercise_id(raw.fields["exercise"].value) if "exercise" in raw.fields else None
 
 
 def _exercise_id(value: Any) -> str | None:
@@ -170,57 +178,71 @@ def _exercise_id(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def resolve_step(
-    number: int, raw: dict[str, Val], exercises: dict[str, Exercise], pacing: Pacing
-) -> Step:
-    line_val = raw["__line__"]
-    where = Where(line_val.file, line_val.line, f"step {number}")
-    if "exercise" not in raw:
-        return _rest_step(number, raw, where)
-    if raw["exercise"].value is None:
-        raise where.at(raw["exercise"]).error(
-            "is empty; name an exercise id from the library or write one inline",
-            field="exercise",
+def resolve_step(number: int, raw: RawStep, exercises: dict[str, Exercise], pacing: Pacing) -> Step:
+    """The step, merged with its exercise and the pacing; every mistake in it at once."""
+    fields = raw.fields
+    label = _step_label(number, {key: val.value for key, val in fields.items()})
+    where = Where(raw.loc.file, raw.loc.line, label)
+    problems = Problems()
+    problems.run(check_keys, fields, STEP_FIELDS, where, lambda key: fields[key].line)
+    if "exercise" not in fields:
+        return _rest_step(number, raw, problems)
+    exercise = problems.value(None, _step_exercise, fields["exercise"], exercises, where, number)
+    if exercise is not None:
+        where = Where(raw.loc.file, raw.loc.line, f"step {number} ({exercise.id})")
+    own = work_fields(fields, where, problems)
+    simple = checked_fields(fields, STEP, where, problems, skip=tuple(WORK_FIELDS))
+    if exercise is not None:
+        present = [k for k in fields if fields[k].value not in (None, False)]
+        problems.run(check_fits_kind, exercise.kind, present, where, lambda k: fields[k].line)
+    problems.raise_found()
+    assert exercise is not None  # a step without one has a noted mistake
+    return _merge_step(number, raw, exercise, own, simple, where, pacing)
+
+
+def _rest_step(number: int, raw: RawStep, problems: Problems) -> Step:
+    """A bare rest step; raises its mistakes with those already in ``problems``."""
+    fields = raw.fields
+    if "rest" not in fields:
+        problems.add(
+            Where(raw.loc.file, raw.loc.line, f"step {number}").error(
+                "needs an exercise (an id from the library, or an inline exercise), "
+                "or rest: for a bare rest step",
+                field="exercise",
+            )
         )
-    exercise = _step_exercise(raw["exercise"], exercises, where, number)
-    where = Where(line_val.file, line_val.line, f"step {number} ({exercise.id})")
-    own = _step_work_fields(raw, where)
-    return _merge_step(number, line_val.line, exercise, own, raw, where, pacing)
-
-
-def _step_work_fields(raw: dict[str, Val], where: Where) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, val in raw.items():
-        if key in ("hold", "reps", "tempo", "phases", "cues", "breathe"):
-            single = YMap({key: val.value})
-            single.line = val.line
-            single.key_lines = {key: val.line}
-            single.file = val.file  # type: ignore[attr-defined]
-            out.update(work_fields(single, Where(val.file, val.line, where.what)))
-    return out
-
-
-def _rest_step(number: int, raw: dict[str, Val], where: Where) -> Step:
-    extra = sorted(set(raw) - {"rest", "say", "__line__"})
-    if "rest" not in raw:
-        raise where.error(
-            "needs an exercise (an id from the library, or an inline exercise), "
-            "or rest: for a bare rest step",
-            field="exercise",
+        problems.raise_found()
+    where = Where(raw.loc.file, raw.loc.line, f"step {number} (rest)")
+    for extra in sorted(set(fields) & set(STEP_FIELDS) - {"rest", "say"}):
+        problems.add(
+            where.at(fields[extra]).error(
+                "is not allowed in a bare rest step (only rest and say); add exercise: to "
+                "make it an exercise step",
+                field=extra,
+            )
         )
-    where = Where(where.file, where.line, f"step {number} (rest)")
-    if extra:
-        raise where.at(raw[extra[0]]).error(
-            "is not allowed in a bare rest step (only rest and say); add exercise: to "
-            "make it an exercise step",
-            field=extra[0],
-        )
-    rest = check_duration(raw["rest"], where, "rest", low=1000, high=MAX_GAP_MS)
-    say = check_text(raw["say"], where, "say") if "say" in raw else ""
-    return Step(number=number, exercise=None, line=where.line, rest_ms=rest, say=say)
+    low, high = int(REST_STEP_MS.low), int(REST_STEP_MS.high)
+    rest = problems.value(0, check_duration, fields["rest"], where, "rest", low=low, high=high)
+    say = problems.value("", check_text, fields["say"], where, "say") if "say" in fields else ""
+    problems.raise_found()
+    loc = raw.loc
+    return Step(
+        number=number,
+        exercise=None,
+        line=loc.line,
+        rest_ms=rest,
+        say=say,
+        file=loc.file,
+        written=frozenset({"rest"}),
+    )
 
 
 def _step_exercise(val: Val, exercises: dict[str, Exercise], where: Where, number: int) -> Exercise:
+    if val.value is None:
+        raise where.at(val).error(
+            "is empty; name an exercise id from the library or write one inline",
+            field="exercise",
+        )
     if isinstance(val.value, dict):
         inline = Where(val.file, val.line, _step_label(number, {"exercise": val.value}))
         return parse_exercise(val.value, inline, step=f"step {number}")
@@ -241,85 +263,72 @@ def _step_exercise(val: Val, exercises: dict[str, Exercise], where: Where, numbe
 
 def _merge_step(
     number: int,
-    line: int,
+    raw: RawStep,
     exercise: Exercise,
     own: dict[str, Any],
-    raw: dict[str, Val],
+    simple: dict[str, Any],
     where: Where,
     pacing: Pacing,
 ) -> Step:
     def pick(name: str, default: Any) -> Any:
         return own.get(name, getattr(exercise, name) if getattr(exercise, name) else default)
 
-    kind = exercise.kind
     tempo = pick("tempo_ms", 0)
     phases = pick("phases", ())
     if phases and not tempo:
         tempo = sum(p.ms for p in phases)
-    step = Step(
+    step = dict(
         number=number,
         exercise=exercise,
-        line=line,
-        kind=kind,
+        line=raw.loc.line,
+        kind=exercise.kind,
         hold_ms=pick("hold_ms", 0),
         reps=pick("reps", 0),
         tempo_ms=tempo,
         phases=phases,
-        sets=_opt_int(raw, "sets", where, 1, MAX_SETS, 1),
-        sides=_opt_choice(raw, "sides", where, SIDES, exercise.sides),  # type: ignore[arg-type]
-        first=_opt_choice(raw, "first", where, ("right", "left"), "right"),  # type: ignore[arg-type]
-        rest_ms=_opt_dur(raw, "rest", where, pacing.rest_ms),
-        switch_ms=_opt_dur(raw, "switch", where, pacing.switch_ms),
-        transition_ms=_opt_dur(raw, "transition", where, pacing.transition_ms),
-        say=check_text(raw["say"], where, "say") if "say" in raw else "",
+        sets=simple.get("sets", 1),
+        sides=simple.get("sides", exercise.sides),
+        first=simple.get("first", "right"),
+        rest_ms=simple.get("rest", pacing.rest_ms),
+        switch_ms=simple.get("switch", pacing.switch_ms),
+        transition_ms=simple.get("transition", pacing.transition_ms),
+        say=simple.get("say", ""),
         cues=exercise.cues + own.get("cues", ()),
         breathe=own.get("breathe", exercise.breathe),
+        file=raw.loc.file,
+        written=frozenset(n for n in GAP_NAMES if n in raw.fields or n in pacing.written),
     )
-    _check_work(step, raw, where)
-    return step
+    _check_work(step, raw.fields, where)
+    return Step(**step)
 
 
-def _opt_int(raw: dict[str, Val], key: str, where: Where, low: int, high: int, default: int) -> int:
-    return check_int(raw[key], where, key, low=low, high=high) if key in raw else default
-
-
-def _opt_choice(
-    raw: dict[str, Val], key: str, where: Where, choices: Iterable[str], default: str
-) -> str:
-    return check_choice(raw[key], where, key, choices) if key in raw else default
-
-
-def _opt_dur(raw: dict[str, Val], key: str, where: Where, default: int) -> int:
-    return check_duration(raw[key], where, key, high=MAX_GAP_MS) if key in raw else default
-
-
-def _check_work(step: Step, raw: dict[str, Val], where: Where) -> None:
+def _check_work(step: dict[str, Any], raw: dict[str, Val], where: Where) -> None:
     """The merged step has what its kind needs, and its work time is sane."""
 
     def spot(key: str) -> Where:
         return where.at(raw[key]) if key in raw else where
 
-    own = [k for k in raw if k != "__line__" and raw[k].value not in (None, False)]
-    check_fits_kind(step.kind, own, where, lambda key: raw[key].line)
-
-    if step.kind in ("hold", "flow") and not step.hold_ms:
-        raise where.error(
-            f"is missing: a {step.kind} exercise needs a hold time like 30s", field="hold"
-        )
-    if step.kind == "reps":
-        if not step.reps:
-            raise where.error("is missing: a reps exercise needs reps like 10", field="reps")
-        if not step.tempo_ms:
-            raise where.error(
-                "is missing: a reps exercise needs a tempo (seconds per rep) like 3s",
-                field="tempo",
+    kind = step["kind"]
+    if kind in ("hold", "flow") and not step["hold_ms"]:
+        raise where.error(f"is missing: a {kind} exercise needs a hold time like 30s", "hold")
+    if kind == "reps":
+        missing = []
+        if not step["reps"]:
+            missing.append(where.error("is missing: a reps exercise needs reps like 10", "reps"))
+        if not step["tempo_ms"]:
+            missing.append(
+                where.error(
+                    "is missing: a reps exercise needs a tempo (seconds per rep) like 3s", "tempo"
+                )
             )
-    if step.phases and step.tempo_ms:
-        check_phases(step.phases, step.tempo_ms, spot("phases" if "phases" in raw else "tempo"))
-    if step.work_ms > MAX_WORK_MS:
-        key = "reps" if step.kind == "reps" else "hold"
-        raise spot(key).error(
-            f"makes one work interval {step.work_ms / 60000:.1f} minutes long; "
-            f"at most {MAX_WORK_MS // 60000} minutes are allowed",
-            field=key,
-        )
+        if missing:
+            raise InputErrors.combine(missing)
+    if step["phases"] and step["tempo_ms"]:
+        here = spot("phases" if "phases" in raw else "tempo")
+        check_phases(step["phases"], step["tempo_ms"], here)
+    per_side = 2 if step["sides"] == "alternate" else 1
+    work = step["reps"] * per_side * step["tempo_ms"] if kind == "reps" else step["hold_ms"]
+    problem = work_interval_problem(work)
+    if problem:
+        key = "reps" if kind == "reps" else "hold"
+        raise spot(key).error(problem, field=key)

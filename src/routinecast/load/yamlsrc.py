@@ -1,7 +1,8 @@
-"""Read YAML keeping the line of every mapping key and list item, for error messages.
+"""Read YAML keeping the file and line of every mapping key and list item, for error messages.
 
-``load_yaml(path)`` returns plain data where mappings are ``YMap`` (a dict that
-knows its own line and the line of each key) and lists are ``YList``. Every failure
+``load_yaml(path)`` returns plain data where mappings are ``YMap`` (a dict that knows
+its ``Loc``, file and line, and the line of each key) and lists are ``YList``, so
+``node.val(key)`` is a ``Val`` that can be reported wherever it travels. Every failure
 is an ``InputError`` naming the file and line: not UTF-8, empty, too big, bad syntax,
 duplicate keys, values YAML cannot turn into numbers or dates, documents nested too
 deeply or blown up by aliases.
@@ -9,12 +10,14 @@ deeply or blown up by aliases.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from routinecast.errors import InputError, LimitError
+from routinecast.locations import NOWHERE, Loc, Val
 
 MAX_FILE_BYTES = 1_000_000
 """Routine and library files larger than this are refused (documented in the README)."""
@@ -34,26 +37,71 @@ _UNCLOSED = ("while parsing a flow", "while scanning a quoted", "while scanning 
 
 
 class YMap(dict[str, Any]):
-    """A YAML mapping: ``line`` is where it starts, ``key_lines[k]`` where key ``k`` is."""
+    """A YAML mapping that knows where it was written (``loc``) and the line of each key."""
 
-    line: int = 0
-    key_lines: dict[str, int]
+    def __init__(
+        self,
+        items: Mapping[str, Any] | Iterable[tuple[str, Any]] = (),
+        *,
+        loc: Loc = NOWHERE,
+        key_lines: Mapping[str, int] | None = None,
+    ) -> None:
+        super().__init__(items)
+        self.loc = loc
+        self.key_lines: dict[str, int] = dict(key_lines or {})
+
+    @property
+    def line(self) -> int:
+        """The line the mapping starts on."""
+        return self.loc.line
 
     def line_of(self, key: str) -> int:
         """The line of ``key``, or of the mapping itself when the key is absent."""
-        return self.key_lines.get(key, self.line) if hasattr(self, "key_lines") else self.line
+        return self.key_lines.get(key, self.loc.line)
+
+    def val(self, key: str) -> Val:
+        """The value of ``key`` with its file and line."""
+        return Val(self[key], self.loc.file, self.line_of(key))
 
 
 class YList(list[Any]):
-    """A YAML sequence: ``line`` is where it starts, ``item_lines[i]`` where item ``i`` is."""
+    """A YAML sequence that knows where it was written (``loc``) and the line of each item."""
 
-    line: int = 0
-    item_lines: list[int]
+    def __init__(
+        self, items: Iterable[Any] = (), *, loc: Loc = NOWHERE, item_lines: Iterable[int] = ()
+    ) -> None:
+        super().__init__(items)
+        self.loc = loc
+        self.item_lines: list[int] = list(item_lines)
+
+    @property
+    def line(self) -> int:
+        """The line the list starts on."""
+        return self.loc.line
 
     def line_of(self, index: int) -> int:
         """The line of item ``index``."""
-        lines = getattr(self, "item_lines", [])
-        return lines[index] if 0 <= index < len(lines) else self.line
+        lines = self.item_lines
+        return lines[index] if 0 <= index < len(lines) else self.loc.line
+
+    def val(self, index: int) -> Val:
+        """Item ``index`` with its file and line."""
+        return Val(self[index], self.loc.file, self.line_of(index))
+
+
+def located_tree(node: Any, loc: Loc) -> Any:
+    """Plain dicts and lists (a ``--set`` value, parsed elsewhere) as ``YMap``/``YList`` at ``loc``.
+
+    Nodes that already know their place, and scalars, are returned as they are.
+    """
+    if isinstance(node, YMap | YList) or not isinstance(node, dict | list):
+        return node
+    if isinstance(node, list):
+        return YList(
+            (located_tree(item, loc) for item in node), loc=loc, item_lines=[loc.line] * len(node)
+        )
+    items = {str(k): located_tree(v, loc) for k, v in node.items()}
+    return YMap(items, loc=loc, key_lines=dict.fromkeys(items, loc.line))
 
 
 def _line(node: yaml.Node) -> int:
@@ -61,7 +109,10 @@ def _line(node: yaml.Node) -> int:
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader whose mappings and sequences remember their lines."""
+    """SafeLoader whose mappings and sequences remember their file and lines."""
+
+    file: str = ""
+    """How messages name the file being read."""
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         """Values YAML resolves but Python refuses (a 5,000-digit number, 2024-13-45)."""
@@ -77,9 +128,7 @@ class _Loader(yaml.SafeLoader):
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> YMap:
     """A ``YMap``; keys merged in with ``<<: *anchor`` may be overridden, own keys not."""
-    result = YMap()
-    result.line = _line(node)
-    result.key_lines = {}
+    result = YMap(loc=Loc(loader.file, _line(node)))
     own = {id(key) for key, _ in node.value if key.tag != "tag:yaml.org,2002:merge"}
     loader.flatten_mapping(node)
     written: set[str] = set()
@@ -103,10 +152,11 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> YMap:
 
 
 def _construct_list(loader: _Loader, node: yaml.SequenceNode) -> YList:
-    result = YList(loader.construct_object(child, deep=True) for child in node.value)
-    result.line = _line(node)
-    result.item_lines = [_line(child) for child in node.value]
-    return result
+    return YList(
+        (loader.construct_object(child, deep=True) for child in node.value),
+        loc=Loc(loader.file, _line(node)),
+        item_lines=[_line(child) for child in node.value],
+    )
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_map)
@@ -188,6 +238,7 @@ def parse_yaml(text: str, shown: str) -> Any:
         loader = _Loader(text)
     except yaml.reader.ReaderError as exc:
         raise _reader_error(exc, text, shown) from None
+    loader.file = shown
     try:
         node = loader.get_single_node()
         if node is None:

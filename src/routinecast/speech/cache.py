@@ -135,7 +135,7 @@ class ClipCache:
         """Delete every clip (and stray temporaries); returns how many clips were removed."""
         count = 0
         for item in self._entries():
-            if item.suffix in (".clip", ".gain", TMP_SUFFIX):
+            if item.suffix in (".clip", ".gain", ".sound", TMP_SUFFIX):
                 try:
                     item.unlink(missing_ok=True)
                 except OSError as exc:

@@ -1,7 +1,8 @@
 """Speech for every line of a routine: cached clips, the new ones made where it pays.
 
 ``Synthesizer.clips(texts)`` returns display text -> levelled float32 clip. Each text
-goes through the lexicon, then the cache. What the cache lacks is made either in this
+is put in the form the voice renders clearly (``spoken``), goes through the lexicon,
+then the cache (keyed by what the voice is sent). What the cache lacks is made either in this
 process (the engine speaks in this thread while another levels, so eSpeak's fast voice
 and the levelling share the two cores) or by a ``pool.SpeechPool`` of worker processes,
 whichever ``costs.worker_count`` expects to finish first. A pool is started before the
@@ -39,6 +40,7 @@ from routinecast.speech.costs import levellers, worker_count
 from routinecast.speech.engines.base import warm_up
 from routinecast.speech.engines.registry import EngineSpec, make_engine
 from routinecast.speech.lexicon import Lexicon
+from routinecast.speech.spoken import spoken_form
 
 if TYPE_CHECKING:
     from routinecast.dsp.samples import Samples
@@ -100,7 +102,11 @@ class Synthesizer:
     def keys(self, texts: Iterable[str]) -> dict[str, str]:
         """Display text -> cache key."""
         identity = self.engine.identity()
-        return {t: clip_key(self.lexicon.apply(t), identity) for t in texts}
+        return {t: clip_key(self.spoken(t), identity) for t in texts}
+
+    def spoken(self, text: str) -> str:
+        """What the voice is sent for a display text: its clear form, then the lexicon."""
+        return self.lexicon.apply(spoken_form(text))
 
     def headers(self, texts: Iterable[str]) -> dict[str, ClipHeader | None]:
         """Display text -> its cached clip's header (length, digest), or None when missing."""
@@ -125,7 +131,7 @@ class Synthesizer:
         for text, key in keys.items():
             if self.cache.header(key) is None:
                 missing.setdefault(key, []).append(text)
-        jobs = {key: self.lexicon.apply(group[0]) for key, group in missing.items()}
+        jobs = {key: self.spoken(group[0]) for key, group in missing.items()}
         self.stats = SynthStats()
         pool = self._pool(jobs)
         try:
@@ -134,7 +140,7 @@ class Synthesizer:
             elif jobs:  # the voice loads meanwhile instead
                 threading.Thread(target=_warm_up, args=(self.engine,), daemon=True).start()
             out, damaged = self._cached(keys, missing)
-            late = {key: self.lexicon.apply(missing[key][0]) for key in damaged}
+            late = {key: self.spoken(missing[key][0]) for key in damaged}
             ticks = _Ticks(progress, len(jobs) + len(late))
             made = self._in_process(late if pool else {**jobs, **late}, ticks)
             if pool is not None:

@@ -3,37 +3,39 @@
 Timing rules (``docs/timeline.md``): work intervals last exactly their planned time from
 start-tone onset to stop-tone onset; speech never overlaps speech or tones and speech
 inside work fits inside it; a gap keeps its planned length unless its narration plus
-countdown do not fit, and then grows by exactly the shortfall (with a warning);
-blocks tile the file from 0 to ``duration_ms``.
+countdown do not fit, and then grows by exactly the shortfall; blocks tile the file
+from 0 to ``duration_ms``. A length the user wrote that grows is a warning; a default
+length simply becomes what its words need (its block's ``planned_ms`` says so).
+What happens inside a work interval is ``schedule``'s business.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from routinecast.durations import format_duration
 from routinecast.model import Routine
-from routinecast.timeline import TONES, Block, Chapter, Event, Timeline
-from routinecast.timing.script import Gap, Timed, Work, build_script
+from routinecast.timeline import BUILTIN_SOUNDS, Block, Chapter, Dropped, Event, Sound, Timeline
+from routinecast.timing.schedule import (
+    SPEECH_GAP_MS,
+    TICK_SPACING_MS,
+    TONE_GUARD_MS,
+    schedule,
+)
+from routinecast.timing.script import Gap, Work, build_script
 
-TONE_GUARD_MS = 150
-"""Silence kept between a tone and speech."""
-SPEECH_GAP_MS = 250
-"""Silence between two consecutive spoken lines."""
 AFTER_GAP_SPEECH_MS = 250
 """Silence after a gap's narration before its countdown or the next block."""
 START_LEAD_MS = 400
 """Silence between narration and a start tone when there is no countdown."""
 OUTRO_TAIL_MS = 1500
 """Silence at the very end of the file."""
-TICK_SPACING_MS = 1000
 
 
-def tone_ms(name: str) -> int:
-    """Length of a tone in milliseconds."""
-    return TONES[name].length_ms
+def tone_ms(name: str, sounds: Mapping[str, Sound] = BUILTIN_SOUNDS) -> int:
+    """Length of a tone (or the user's sound in its place) in milliseconds."""
+    return sounds[name].length_ms
 
 
 @dataclass
@@ -41,10 +43,12 @@ class _Layout:
     """Mutable state while laying out; the result is frozen into a ``Timeline``."""
 
     clip_ms: Mapping[str, int]
+    sounds: Mapping[str, Sound]
     events: list[Event] = field(default_factory=list)
     blocks: list[Block] = field(default_factory=list)
     chapters: list[Chapter] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    dropped: list[Dropped] = field(default_factory=list)
     now: int = 0
     after_work: bool = False
     last_work_end: int = 0
@@ -57,11 +61,12 @@ class _Layout:
         return end
 
     def tone(self, start: int, name: str) -> int:
-        spec = TONES[name]
+        sound = self.sounds[name]
+        end = start + sound.length_ms
         self.events.append(
-            Event("tone", start, start + spec.length_ms, tone=name, freq_hz=spec.freq_hz)
+            Event("tone", start, end, tone=name, freq_hz=sound.freq_hz, sound=sound.file)
         )
-        return start + spec.length_ms
+        return end
 
     def warn(self, text: str) -> None:
         """Record a warning once (a cue repeats in every set and on every side)."""
@@ -74,10 +79,15 @@ def compile_timeline(
     clip_ms: Mapping[str, int],
     voice: Mapping[str, object] | None = None,
     sample_rate: int = 22050,
+    sounds: Mapping[str, Sound] | None = None,
 ) -> Timeline:
-    """Lay out ``routine`` given the length in ms of every spoken text."""
+    """Lay out ``routine`` given the length in ms of every spoken text.
+
+    ``sounds`` gives what plays for each tone name (the user's files replace some);
+    by default every tone is the built-in one.
+    """
     script = build_script(routine)
-    layout = _Layout(clip_ms)
+    layout = _Layout(clip_ms, {**BUILTIN_SOUNDS, **(sounds or {})})
     for index, item in enumerate(script):
         if isinstance(item, Work):
             _work(layout, item)
@@ -99,6 +109,7 @@ def compile_timeline(
         warnings=tuple(layout.warnings),
         target_ms=routine.target_ms,
         overrides=routine.overrides,
+        dropped=tuple(layout.dropped),
     )
 
 
@@ -133,8 +144,12 @@ def _gap(layout: _Layout, gap: Gap, before_work: bool) -> None:
     countdown = gap.countdown if before_work else 0
     need_end = spoken + _tail_ms(gap, before_work, countdown)
     end = need_end if gap.planned_ms is None else max(start + gap.planned_ms, need_end)
-    if gap.planned_ms is not None and end > start + gap.planned_ms:
-        layout.warnings.append(_grow_warning(gap, end - start, countdown, layout.clip_ms))
+    planned = gap.planned_ms
+    if planned is not None and end > start + planned:
+        if gap.written:
+            layout.warnings.append(_grow_warning(gap, end - start, countdown, layout.clip_ms))
+        else:
+            planned = end - start  # a default: it is simply as long as its words need
     for k in range(countdown, 0, -1):
         layout.tone(end - k * TICK_SPACING_MS, "tick")
     step = gap.step
@@ -143,7 +158,7 @@ def _gap(layout: _Layout, gap: Gap, before_work: bool) -> None:
             gap.kind,
             start,
             end,
-            planned_ms=gap.planned_ms,
+            planned_ms=planned,
             step=step.number if step else None,
             exercise=step.exercise.id if step and step.exercise else None,
             name=step.exercise.name if step and step.exercise else None,
@@ -156,7 +171,7 @@ def _gap(layout: _Layout, gap: Gap, before_work: bool) -> None:
 def _first_speech_at(layout: _Layout) -> int:
     """After a stop tone, wait for it to end; after another gap, pause; at 0, start at once."""
     if layout.after_work:
-        return layout.now + tone_ms("stop") + TONE_GUARD_MS
+        return layout.now + tone_ms("stop", layout.sounds) + TONE_GUARD_MS
     if layout.blocks:
         return layout.now + AFTER_GAP_SPEECH_MS
     return layout.now
@@ -198,15 +213,15 @@ def _grow_warning(gap: Gap, length: int, countdown: int, clip_ms: Mapping[str, i
 
 
 def _work(layout: _Layout, work: Work) -> None:
-    """Start tone, countdown ticks, timed sounds in priority order, stop tone."""
+    """Start tone, then everything the scheduler places, then the stop tone."""
     start = layout.now
     end = start + work.planned_ms
     layout.tone(start, "start")
-    busy = _Busy()
-    busy.add(start, start + tone_ms("start") + TONE_GUARD_MS)
-    _work_ticks(layout, busy, start, end, work.countdown)
-    for timed in sorted(work.timed, key=lambda x: (x.priority, x.at_ms)):
-        _place(layout, busy, timed, start, end, work)
+    placed = schedule(work, start, layout.clip_ms, layout.sounds)
+    layout.events.extend(placed.events)
+    layout.dropped.extend(placed.dropped)
+    for warning in placed.warnings:
+        layout.warn(warning)
     layout.tone(end, "stop")
     step = work.step
     exercise = step.exercise
@@ -226,84 +241,3 @@ def _work(layout: _Layout, work: Work) -> None:
     )
     layout.now = layout.last_work_end = end
     layout.after_work = True
-
-
-def _work_ticks(layout: _Layout, busy: _Busy, start: int, end: int, countdown: int) -> None:
-    """Ticks 1 s apart ending 1 s before the stop tone, but none on the start tone."""
-    clear_of_start = start + tone_ms("start") + TONE_GUARD_MS
-    for k in range(countdown, 0, -1):
-        tick = end - k * TICK_SPACING_MS
-        if tick > clear_of_start:
-            layout.tone(tick, "tick")
-            busy.add(tick - TONE_GUARD_MS, tick + tone_ms("tick") + TONE_GUARD_MS)
-
-
-def _place(layout: _Layout, busy: _Busy, timed: Timed, start: int, end: int, work: Work) -> None:
-    """Say the line (or play the tone) in the first free slot within its slack."""
-    want = start + timed.at_ms
-    end_by = end - TONE_GUARD_MS
-    if timed.line is not None:
-        length = layout.clip_ms[timed.line.text]
-        slot = None
-        if timed.at_ms >= 0:
-            slot = busy.fit(want, length, SPEECH_GAP_MS, want + timed.slack_ms, end_by)
-        if slot is not None:
-            layout.speech(slot, timed.line.cue, timed.line.text)
-            busy.add(slot - SPEECH_GAP_MS, slot + length + SPEECH_GAP_MS)
-            return
-        if timed.warn_if_dropped:
-            layout.warn(_drop_warning(work, timed.line.text, timed, length))
-    tone = timed.tone or timed.fallback_tone
-    if tone is None or timed.at_ms < 0:
-        return
-    length = tone_ms(tone)
-    slot = busy.fit(want, length, TONE_GUARD_MS, want + timed.slack_ms, end_by)
-    if slot is not None:
-        layout.tone(slot, tone)
-        busy.add(slot - TONE_GUARD_MS, slot + length + TONE_GUARD_MS)
-
-
-def _drop_warning(work: Work, text: str, timed: Timed, length: int) -> str:
-    """Why a form cue is not spoken."""
-    said = f'{work.step.label}: "{text}"'
-    planned = work.planned_ms
-    if not 0 <= timed.at_ms < planned:
-        return (
-            f"{said} falls outside the {format_duration(planned)} work interval and is not spoken"
-        )
-    at = f"at {format_duration(timed.at_ms)} into the {format_duration(planned)} work interval"
-    if timed.at_ms + length > planned - TONE_GUARD_MS:
-        return (
-            f"{said} {at} is not spoken: its {format_duration(length)} clip "
-            "would run into the stop tone"
-        )
-    return (
-        f"{said} {at} is not spoken: no room between other cues within "
-        f"{format_duration(timed.slack_ms)} of it"
-    )
-
-
-class _Busy:
-    """Occupied intervals inside one work interval, sorted by start (they may overlap)."""
-
-    def __init__(self) -> None:
-        self.spans: list[tuple[int, int]] = []
-
-    def add(self, start: int, end: int) -> None:
-        bisect.insort(self.spans, (start, end))
-
-    def fit(self, want: int, length: int, pad: int, latest: int, end_by: int) -> int | None:
-        """The earliest start >= ``want`` where ``length`` plus ``pad`` after it is free.
-
-        None when that start is after ``latest`` or the sound would end after ``end_by``.
-        """
-        candidate = want
-        for span_start, span_end in self.spans:
-            if span_end <= candidate:
-                continue
-            if span_start >= candidate + length + pad:
-                break
-            candidate = span_end
-        if candidate > latest or candidate + length > end_by:
-            return None
-        return candidate

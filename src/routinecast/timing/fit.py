@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from routinecast.durations import clock
 from routinecast.errors import InputError
 from routinecast.model import SCALE_RANGE, Routine
+from routinecast.timeline import Sound
 from routinecast.timing.compiler import compile_timeline
 from routinecast.timing.script import build_script, spoken_texts
 
@@ -73,16 +74,18 @@ def fit_routine(
     at_scale: Callable[[float], Routine],
     target_ms: int,
     lengths_of: Callable[[list[str]], Mapping[str, int]],
+    sounds: Mapping[str, Sound] | None = None,
 ) -> Routine:
     """The routine ``at_scale(scale)`` whose length is within a second of ``target_ms``.
 
     ``at_scale`` applies the user's overrides with a scale (the pipeline supplies it);
-    ``lengths_of(texts)`` gives clip lengths in ms (measured, cached or estimated).
+    ``lengths_of(texts)`` gives clip lengths in ms (measured, cached or estimated);
+    ``sounds`` the user's sounds in place of tones, as ``compile_timeline`` takes them.
     """
 
     def total_at(scale: float) -> int:
         routine = at_scale(scale)
         texts = spoken_texts(build_script(routine))
-        return compile_timeline(routine, lengths_of(texts)).duration_ms
+        return compile_timeline(routine, lengths_of(texts), sounds=sounds).duration_ms
 
     return at_scale(solve_scale(target_ms, total_at))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from enum import IntEnum
 
 from routinecast.cues import CueBook, plan_text
 from routinecast.model import Breathe, Exercise, Routine, Side, Step, other_side
@@ -18,9 +19,27 @@ from routinecast.timeline import BlockKind
 BREATHS_SPOKEN = 2
 """Breathing cycles spoken as words before soft breath tones take over."""
 
-PRIORITY_FORM, PRIORITY_RHYTHM, PRIORITY_AUTO, PRIORITY_BREATH = 0, 1, 2, 3
 RHYTHM_SLACK_MS = 600
-"""How late a count or phase word may come (the first one waits for the start tone)."""
+"""How late a phase word may come."""
+BREATH_WORD_SLACK_MS, BREATH_TONE_SLACK_MS = 300, 200
+HALFWAY_SLACK_MS, REMAINING_SLACK_MS = 3000, 1500
+
+
+class Tier(IntEnum):
+    """Who wins a moment inside a work interval, first to last (``docs/cues.md``).
+
+    The start tone, the stop tone and the countdown ticks are fixed before all of
+    these. Side and switch words are said in the gaps, where nothing is left out.
+    """
+
+    COUNT = 1
+    """A rep set's counts: the instruction itself, never moved off their rep."""
+    RHYTHM = 2
+    """Phase words and paced breathing."""
+    TIME = 3
+    """Halfway and time left; those wanted within a few seconds of each other merge."""
+    FORM = 4
+    """Form cues: at their time, else in the next free gap of the interval, else left out."""
 
 
 @dataclass(frozen=True)
@@ -35,13 +54,14 @@ class Line:
 class Timed:
     """A sound inside a work interval, wanted at ``at_ms`` after the start tone.
 
-    It may slip up to ``slack_ms`` later to avoid other sounds; ``fallback_tone``
-    plays instead when the line cannot fit. Lower ``priority`` is placed first.
+    It may slip up to ``slack_ms`` later to avoid other sounds (None: anywhere later
+    in the interval); ``fallback_tone`` plays instead when the line cannot fit. Lower
+    ``tier`` is placed first. ``warn_if_dropped`` marks a line the user wrote.
     """
 
     at_ms: int
-    priority: int
-    slack_ms: int
+    tier: Tier
+    slack_ms: int | None
     line: Line | None = None
     tone: str | None = None
     fallback_tone: str | None = None
@@ -52,7 +72,8 @@ class Timed:
 class Gap:
     """Time between work intervals (or the intro/outro) with narration at its start.
 
-    ``planned_ms`` None means "as long as its words" (intro, outro). ``countdown``
+    ``planned_ms`` None means "as long as its words" (intro, outro); ``written`` says
+    the user wrote that length (only then is its growing warned about). ``countdown``
     ticks precede the next start tone. ``chapter`` starts a chapter with that title.
     ``label`` names the step and ``what`` the gap in messages ("the rest before set 2").
     """
@@ -65,11 +86,16 @@ class Gap:
     step: Step | None = None
     chapter: str | None = None
     what: str = ""
+    written: bool = False
 
 
 @dataclass(frozen=True)
 class Work:
-    """One work interval: exactly ``planned_ms`` from start tone to stop tone."""
+    """One work interval: exactly ``planned_ms`` from start tone to stop tone.
+
+    ``countdown`` ticks lead to the stop tone of a hold or flow; a rep set has none:
+    its counts are its countdown, so the last one is heard too.
+    """
 
     planned_ms: int
     step: Step
@@ -136,7 +162,7 @@ def _rest_step_gap(step: Step, book: CueBook, upcoming: Exercise | None) -> Gap:
         ("say", step.say),
         ("next", book.line("next", next=upcoming) if upcoming else ""),
     )
-    return Gap("rest", step.rest_ms, lines, step.label, step=step)
+    return Gap("rest", step.rest_ms, lines, step.label, step=step, written=True)
 
 
 def _announce_gap(
@@ -156,7 +182,14 @@ def _announce_gap(
     )
     kind: BlockKind = "prepare" if first else "transition"
     return Gap(
-        kind, step.transition_ms, lines, step.label, routine.pacing.countdown, step, exercise.name
+        kind,
+        step.transition_ms,
+        lines,
+        step.label,
+        routine.pacing.countdown,
+        step,
+        exercise.name,
+        written="transition" in step.written,
     )
 
 
@@ -167,7 +200,8 @@ def _step_items(step: Step, exercise: Exercise, book: CueBook, routine: Routine)
             if turn:
                 yield _switch_gap(step, exercise, side, set_no, book, countdown)
             timed = tuple(_timed(step, exercise, side, set_no, book, routine))
-            yield Work(step.work_ms, step, side, set_no, timed, countdown)
+            ticks = 0 if step.kind == "reps" else countdown
+            yield Work(step.work_ms, step, side, set_no, timed, ticks)
         if set_no < step.sets:
             yield _set_rest_gap(step, exercise, set_no + 1, book, countdown)
 
@@ -180,14 +214,25 @@ def _switch_gap(
     )
     what = f"the switch to the {side} side" + (f" in set {set_no}" if step.sets > 1 else "")
     return Gap(
-        "switch", step.switch_ms, _lines(("switch", line)), step.label, countdown, step, what=what
+        "switch",
+        step.switch_ms,
+        _lines(("switch", line)),
+        step.label,
+        countdown,
+        step,
+        what=what,
+        written="switch" in step.written,
     )
 
 
 def _set_rest_gap(
     step: Step, exercise: Exercise, next_set: int, book: CueBook, countdown: int
 ) -> Gap:
-    """The rest before ``next_set``; a rest of 0 s is not announced, only the next set."""
+    """The rest before ``next_set``; a rest of 0 s is not announced, only the next set.
+
+    With ``sides: each`` it ends as the announcement does, naming the side the set
+    starts on ("Right side. Begin on the tone.").
+    """
     ctx = {
         "step": step,
         "exercise": exercise,
@@ -197,7 +242,9 @@ def _set_rest_gap(
         "rest": step.rest_ms,
     }
     rest = book.line("rest", **ctx) if step.rest_ms else ""
-    lines = _lines(("rest", rest), ("set", book.line("set", **ctx)))
+    side = step.side_order[0]
+    start = book.line("start", **{**ctx, "side": side}) if side else ""
+    lines = _lines(("rest", rest), ("set", book.line("set", **ctx)), ("start", start))
     return Gap(
         "rest",
         step.rest_ms,
@@ -206,6 +253,7 @@ def _set_rest_gap(
         countdown,
         step,
         what=f"the rest before set {next_set}",
+        written="rest" in step.written,
     )
 
 
@@ -245,7 +293,7 @@ def _rhythm(step: Step, book: CueBook, ctx: dict[str, object]) -> Iterator[Timed
         for index in range(total):
             at = index * step.tempo_ms
             count = _count(step, book, ctx, index)
-            yield Timed(at, PRIORITY_RHYTHM, RHYTHM_SLACK_MS, Line("rep", count))
+            yield Timed(at, Tier.COUNT, step.tempo_ms - 1, Line("rep", count))
             yield from _phase_words(step, at, skip_first=True)
     elif step.kind == "flow" and step.phases and step.tempo_ms:
         for at in range(0, step.work_ms - step.tempo_ms + 1, step.tempo_ms):
@@ -270,19 +318,22 @@ def _phase_words(step: Step, at: int, *, skip_first: bool) -> Iterator[Timed]:
     offset = 0
     for index, phase in enumerate(step.phases):
         if not (skip_first and index == 0):
-            yield Timed(at + offset, PRIORITY_RHYTHM, RHYTHM_SLACK_MS, Line("phase", phase.say))
+            yield Timed(at + offset, Tier.RHYTHM, RHYTHM_SLACK_MS, Line("phase", phase.say))
         offset += phase.ms
 
 
 def _form_cues(step: Step, book: CueBook) -> Iterator[Timed]:
-    for cue in step.cues:
+    """The exercise's and the step's cues; only the step's own (the user's) warn if left out."""
+    own = step.own_cues
+    inherited = len(step.cues) - len(own)
+    for index, cue in enumerate(step.cues):
         if cue.anchor == "start":
             at = cue.offset_ms
         elif cue.anchor == "half":
             at = step.work_ms // 2
         else:
             at = step.work_ms - cue.offset_ms
-        yield Timed(at, PRIORITY_FORM, 8000, Line("cue", cue.say), warn_if_dropped=True)
+        yield Timed(at, Tier.FORM, None, Line("cue", cue.say), warn_if_dropped=index >= inherited)
 
 
 def _auto_cues(
@@ -291,11 +342,12 @@ def _auto_cues(
     work = step.work_ms
     pacing = routine.pacing
     if pacing.halfway and work >= 20_000:
-        yield Timed(work // 2, PRIORITY_AUTO, 3000, Line("halfway", book.line("halfway", **ctx)))
+        line = Line("halfway", book.line("halfway", **ctx))
+        yield Timed(work // 2, Tier.TIME, HALFWAY_SLACK_MS, line)
     for left in pacing.remaining_ms:
         if work >= left + 10_000:
             text = book.line("remaining", remaining=left, **ctx)
-            yield Timed(work - left, PRIORITY_AUTO, 1500, Line("remaining", text))
+            yield Timed(work - left, Tier.TIME, REMAINING_SLACK_MS, Line("remaining", text))
 
 
 def _breaths(breathe: Breathe, work_ms: int, book: CueBook) -> Iterator[Timed]:
@@ -305,18 +357,18 @@ def _breaths(breathe: Breathe, work_ms: int, book: CueBook) -> Iterator[Timed]:
         if number < BREATHS_SPOKEN:
             yield Timed(
                 at,
-                PRIORITY_BREATH,
-                300,
+                Tier.RHYTHM,
+                BREATH_WORD_SLACK_MS,
                 Line("breathe_in", book.line("breathe_in")),
                 fallback_tone="breath",
             )
             yield Timed(
                 at + breathe.in_ms,
-                PRIORITY_BREATH,
-                300,
+                Tier.RHYTHM,
+                BREATH_WORD_SLACK_MS,
                 Line("breathe_out", book.line("breathe_out")),
             )
         else:
-            yield Timed(at, PRIORITY_BREATH, 200, tone="breath")
+            yield Timed(at, Tier.RHYTHM, BREATH_TONE_SLACK_MS, tone="breath")
         at += cycle
         number += 1
