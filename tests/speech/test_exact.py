@@ -32,10 +32,12 @@ def _pooled(engine: str, pools: int, jobs: int) -> list[int]:
     """Lengths of ``SENTENCE`` from ``pools`` fresh pools of two workers, ``jobs`` lines each."""
     lengths = []
     for number in range(pools):
-        pool = SpeechPool(
-            EngineSpec(engine), 2, {f"{number}-{job}": SENTENCE for job in range(jobs)}
-        )
-        lengths += [len(clip) for _, clip in pool.results()]
+        pool = SpeechPool(EngineSpec(engine), 2)
+        try:
+            pool.start({f"{number}-{job}": SENTENCE for job in range(jobs)})
+            lengths += [len(clip) for _, clip in pool.results()]
+        finally:
+            pool.close()
     return lengths
 
 

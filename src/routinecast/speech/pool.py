@@ -57,58 +57,72 @@ _PR_SET_PDEATHSIG = 1
 
 
 class SpeechPool:
-    """Worker processes making clips; every job is queued when the pool is made."""
+    """Worker processes making clips.
 
-    def __init__(self, spec: EngineSpec, workers: int, jobs: Mapping[str, str]) -> None:
+    Made empty; ``start`` launches the workers with every job queued. The caller makes
+    the pool, then starts it inside the ``try`` whose ``finally`` calls ``close``: so
+    no moment exists at which workers run that no ``finally`` owns (an interrupt landing
+    just after the workers started, before the caller's ``try``, used to leave them
+    running after the build had stopped).
+    """
+
+    def __init__(self, spec: EngineSpec, workers: int) -> None:
+        self.spec = spec
+        self.workers = workers
+        self.total = 0
+        self._pool: ProcessPoolExecutor | None = None
+        self._futures: dict[Future[Samples], str] = {}
+
+    def start(self, jobs: Mapping[str, str]) -> None:
+        """Start the workers (stop signals held meanwhile, then acted on) and queue ``jobs``."""
         self.total = len(jobs)
-        self.workers = min(workers, self.total)
-        self._pool, self._futures = _start(spec, self.workers, jobs)
+        try:
+            with signals_held() as block:
+                self._pool = ProcessPoolExecutor(
+                    min(self.workers, self.total),
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_init_worker,
+                    initargs=(self.spec,),
+                )
+                block()  # starting the resource tracker just unblocked them (CPython)
+                longest_first = sorted(jobs.items(), key=lambda job: -len(job[1]))  # even finish
+                for key, spoken in longest_first:
+                    self._futures[self._pool.submit(_work, spoken)] = key
+        except BrokenProcessPool:
+            raise worker_died() from None
+        except OSError as exc:  # no processes left, no memory to fork
+            raise EngineError(
+                f"cannot start speech worker processes ({exc.strerror or exc}); "
+                "set ROUTINECAST_WORKERS=1"
+            ) from None
 
     def results(
         self, progress: Callable[[int, int], None] | None = None
     ) -> Iterator[tuple[str, Samples]]:
-        """(key, clip) as each is done; the pool is stopped when this ends, however."""
-        try:
-            for done, future in enumerate(as_completed(self._futures), start=1):
-                yield self._futures[future], _result(future)
-                if progress:
-                    progress(done, self.total)
-        finally:
-            self.close()
+        """(key, clip) as each is done."""
+        for done, future in enumerate(as_completed(self._futures), start=1):
+            yield self._futures[future], _result(future)
+            if progress:
+                progress(done, self.total)
 
     def close(self) -> None:
         """Cancel what has not started, wait for what has (a line each at most)."""
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _start(
     spec: EngineSpec, workers: int, jobs: Mapping[str, str]
 ) -> tuple[ProcessPoolExecutor, dict[Future[Samples], str]]:
-    """A spawn pool with every job submitted; workers start with the stop signals blocked."""
-    pool: ProcessPoolExecutor | None = None
+    """A started pool and its futures (for tests that watch the workers)."""
+    pool = SpeechPool(spec, workers)
     try:
-        with signals_held() as block:
-            pool = ProcessPoolExecutor(
-                workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker,
-                initargs=(spec,),
-            )
-            block()  # starting the resource tracker just unblocked them (CPython)
-            longest_first = sorted(jobs.items(), key=lambda job: -len(job[1]))  # even finish
-            futures = {pool.submit(_work, spoken): key for key, spoken in longest_first}
-    except BaseException as exc:  # a signal held meanwhile is raised here, on leaving
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-        if isinstance(exc, BrokenProcessPool):
-            raise worker_died() from None
-        if isinstance(exc, OSError):  # no processes left, no memory to fork
-            raise EngineError(
-                f"cannot start speech worker processes ({exc.strerror or exc}); "
-                "set ROUTINECAST_WORKERS=1"
-            ) from None
+        pool.start(jobs)
+    except BaseException:
+        pool.close()
         raise
-    return pool, futures
+    assert pool._pool is not None
+    return pool._pool, pool._futures
 
 
 def worker_died() -> EngineError:

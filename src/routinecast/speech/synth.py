@@ -133,10 +133,12 @@ class Synthesizer:
                 missing.setdefault(key, []).append(text)
         jobs = {key: self.spoken(group[0]) for key, group in missing.items()}
         self.stats = SynthStats()
-        pool = self._pool(jobs)  # started before the cache is read: workers boot meanwhile
-        if jobs and pool is None:  # the voice loads meanwhile instead
-            threading.Thread(target=_warm_up, args=(self.engine,), daemon=True).start()
+        pool = self._pool(jobs)
         try:
+            if pool is not None:  # started before the cache is read: workers boot meanwhile
+                pool.start(jobs)
+            elif jobs:  # the voice loads meanwhile instead
+                threading.Thread(target=_warm_up, args=(self.engine,), daemon=True).start()
             out, damaged = self._cached(keys, missing)
             late = {key: self.spoken(missing[key][0]) for key in damaged}
             ticks = _Ticks(progress, len(jobs) + len(late))
@@ -175,7 +177,7 @@ class Synthesizer:
         return out, damaged
 
     def _pool(self, jobs: dict[str, str]) -> SpeechPool | None:
-        """A started pool when workers pay for ``jobs``, else None."""
+        """A pool (not started yet) when workers pay for ``jobs``, else None."""
         if not jobs or not self.own_engine or self.spec.name == "fake" or self.workers < 2:
             return None
         from routinecast.speech.pool import SpeechPool  # multiprocessing: ~60 ms
@@ -188,7 +190,7 @@ class Synthesizer:
         if not count:
             return None
         self.stats.workers = count
-        return SpeechPool(self.spec, count, jobs)
+        return SpeechPool(self.spec, count)
 
     def _in_process(self, jobs: dict[str, str], ticks: _Ticks) -> Iterator[tuple[str, Samples]]:
         """The engine speaks in this thread; other threads level the clips meanwhile."""
