@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from routinecast.dsp.samples import Samples
 from routinecast.errors import EngineError, InputError
 from routinecast.load.routine import load_routine
 from routinecast.pipeline import BuildOptions, tailor
-from routinecast.dsp.samples import Samples
 from routinecast.speech.engines.fake import SilentEngine
 from routinecast.web.studio.confine import Confinement
 from routinecast.web.studio.jobs import STOPPED, Job, JobQueue, Reporter
