@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-Engine = Annotated[str | None, typer.Option(help="Speech engine: auto | piper | pyttsx3.")]
+from routinecast.model import ENGINES
+
+Engine = Annotated[str | None, typer.Option(help=f"Speech engine: {' | '.join(ENGINES)}.")]
 Voice = Annotated[str | None, typer.Option(help="Engine voice id (see `routinecast voices`).")]
 Rate = Annotated[float | None, typer.Option(help="Speaking speed, 0.5-2.0.")]
 Sets = Annotated[
