@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from routinecast.pipeline import BuildOptions, build
 from routinecast.web.guard import new_token
@@ -175,10 +176,10 @@ def cli_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": path, "COLUMNS": "200", "PYTHONUNBUFFERED": "1"}
 
 
-def start_share(*args: str, timeout: float = 60) -> ShareProcess:
-    """Start ``routinecast share ARGS`` and wait for its URL line."""
+def start_server(command: str, *args: str, timeout: float = 60) -> tuple[Any, str, list[str]]:
+    """Start ``routinecast COMMAND ARGS``; wait for its URL line: (process, URL, lines so far)."""
     proc = subprocess.Popen(
-        cli_command("share", *args),
+        cli_command(command, *args),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -193,10 +194,15 @@ def start_share(*args: str, timeout: float = 60) -> ShareProcess:
             break
         head.append(line)
         if line.startswith("http://"):
-            return ShareProcess(proc, line.strip(), head)
+            return proc, line.strip(), head
     proc.kill()
     _, err = proc.communicate()
-    raise AssertionError(f"share printed no URL: {''.join(head)!r} {err!r}")
+    raise AssertionError(f"{command} printed no URL: {''.join(head)!r} {err!r}")
+
+
+def start_share(*args: str, timeout: float = 60) -> ShareProcess:
+    """Start ``routinecast share ARGS`` and wait for its URL line."""
+    return ShareProcess(*start_server("share", *args, timeout=timeout))
 
 
 def listening_on(port: int) -> set[str]:

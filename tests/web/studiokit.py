@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sharekit import cli_command, cli_env
+from sharekit import start_server
 
 ROUTINES = Path(__file__).resolve().parents[2] / "routines"
 
@@ -51,23 +50,4 @@ class StudioProcess:
 
 def start_studio(*args: str, timeout: float = 60) -> StudioProcess:
     """Start ``routinecast studio ARGS`` and wait for its URL line."""
-    proc = subprocess.Popen(
-        cli_command("studio", *args),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=cli_env(),
-    )
-    assert proc.stdout is not None
-    head: list[str] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        head.append(line)
-        if line.startswith("http://"):
-            return StudioProcess(proc, line.strip(), head)
-    proc.kill()
-    _, err = proc.communicate()
-    raise AssertionError(f"studio printed no URL: {''.join(head)!r} {err!r}")
+    return StudioProcess(*start_server("studio", *args, timeout=timeout))
