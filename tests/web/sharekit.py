@@ -122,12 +122,27 @@ def _salt(root: Path, folder: Path) -> tuple[Path, tuple[str, ...]]:
 
 
 @dataclass
-class ShareProcess:
-    """A running ``routinecast share``: its process, its URL and what it printed first."""
+class ServerProcess:
+    """A running ``routinecast share`` or ``studio``: its process, URL and first lines."""
 
     proc: subprocess.Popen[str]
     url: str
     head: list[str]
+
+    def stop(self, timeout: float = 60) -> tuple[int, str, str]:
+        """Ctrl-C; the exit code, all of stdout and stderr."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+        return self.proc.returncode, "".join(self.head) + out, err
+
+
+class ShareProcess(ServerProcess):
+    """A running ``routinecast share``, with its memory and threads."""
 
     @property
     def rss_kb(self) -> int:
@@ -151,17 +166,6 @@ class ShareProcess:
     def threads(self) -> int:
         """Threads of the server process."""
         return len(os.listdir(f"/proc/{self.proc.pid}/task"))
-
-    def stop(self, timeout: float = 10) -> tuple[int, str, str]:
-        """Ctrl-C; the exit code, all of stdout and stderr."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-        try:
-            out, err = self.proc.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            out, err = self.proc.communicate()
-        return self.proc.returncode, "".join(self.head) + out, err
 
 
 def cli_command(*args: str) -> list[str]:
