@@ -171,7 +171,7 @@ def synthesizer(
     spec = engine_spec(routine, options)
     return Synthesizer(
         spec,
-        Lexicon(routine.lexicon, getattr(engine, "name", spec.name) if engine else spec.name),
+        Lexicon(routine.lexicon, getattr(engine, "name", spec.name)),  # the engine that speaks
         ClipCache(options.cache_dir),
         engine=engine,
         workers=options.workers,
