@@ -175,3 +175,37 @@ def test_missing_folder_and_huge_files(tmp_path: Path) -> None:
     big = files(tmp_path, b"# " + b"x" * MAX_FILE_BYTES + b"\n")
     with pytest.raises(LimitError, match="may be at most 1,000,000 bytes"):
         load_yaml(big)
+
+
+def _placed(node: object) -> object:
+    """A tree with every mapping's and list's place and lines spelled out."""
+    if isinstance(node, YMap):
+        return [node.loc, node.key_lines, {k: _placed(v) for k, v in node.items()}]
+    if isinstance(node, YList):
+        return [node.loc, node.item_lines, [_placed(v) for v in node]]
+    return node
+
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED_YAML = sorted(
+    [*(ROOT / "routines").glob("*.yaml"), *(ROOT / "src" / "routinecast").rglob("*.yaml")]
+)
+
+
+@pytest.mark.parametrize("path", SHIPPED_YAML, ids=lambda p: p.name)
+def test_libyaml_and_the_python_parser_build_the_same_tree(path: Path) -> None:
+    from routinecast.load import yamlsrc
+
+    if yamlsrc._FastLoader is None:
+        pytest.skip("this PyYAML was built without libyaml")
+    text = path.read_text(encoding="utf-8")
+    fast = yamlsrc._parse(yamlsrc._FastLoader, text, str(path))
+    slow = yamlsrc._parse(yamlsrc._Loader, text, str(path))
+    assert _placed(fast) == _placed(slow)
+    assert _placed(parse_yaml(text, str(path))) == _placed(slow)
+
+
+def test_a_document_libyaml_refuses_gets_the_python_parsers_message() -> None:
+    error = refused("title: a: b\n")
+    assert error.line == 1
+    assert 'put text that contains ": " in quotes' in str(error)
