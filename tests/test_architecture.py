@@ -1,13 +1,15 @@
 """The folders are the architecture: each stage imports only itself and the contracts.
 
 Contracts (the floor every stage stands on): ``errors``, ``durations``, ``locations``,
-``model``, ``timeline``, ``cues``, ``dsp`` and ``store`` (the cache folder, its atomic
+``model``, ``timeline``, ``cues``, ``dsp``, ``store`` (the cache folder, its atomic
 writer and the store of built files: the speech cache, the master gains and the
-pipeline all write there). Stages: ``load``, ``timing``, ``speech``,
-``audio``, and ``outputs``. Only ``pipeline``, ``cli`` and ``web`` may import several
-stages. The package's ``__init__`` is the public door: it imports its names lazily
-(on first use), so its runtime imports are none and every stage may read
-``SAMPLE_RATE`` from it. No import cycles between modules.
+pipeline all write there) and ``reads`` (what a build read, for its receipt). Stages:
+``load``, ``timing``, ``speech``, ``audio``, and ``outputs``. Only the edges may import
+several stages: ``pipeline``, ``cli``, ``web``, ``request`` (what a build is asked and
+answers) and ``receipts`` (an unchanged build answered without the stages). The
+package's ``__init__`` is the public door: it imports its names lazily (on first
+use), so its runtime imports are none and every stage may read ``SAMPLE_RATE`` from
+it. No import cycles between modules.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ CONTRACTS = {
     "cues",
     "dsp",
     "store",
+    "reads",
 }
-EDGES = {"pipeline", "cli", "web", "api"}
+EDGES = {"pipeline", "cli", "web", "request", "receipts"}
 
 
 def _module(path: Path) -> str:

@@ -37,8 +37,8 @@ __all__ = [
 ]
 
 _LAZY = {
-    "BuildOptions": "routinecast.pipeline",
-    "BuildResult": "routinecast.pipeline",
+    "BuildOptions": "routinecast.request",
+    "BuildResult": "routinecast.request",
     "build": "routinecast.pipeline",
     "plan": "routinecast.pipeline",
     "load_routine": "routinecast.load.routine",
@@ -49,7 +49,8 @@ _LAZY = {
 if TYPE_CHECKING:
     from routinecast.errors import InputError, RoutinecastError
     from routinecast.load.routine import load_routine
-    from routinecast.pipeline import BuildOptions, BuildResult, build, plan
+    from routinecast.pipeline import build, plan
+    from routinecast.request import BuildOptions, BuildResult
 
 
 def __getattr__(name: str) -> Any:

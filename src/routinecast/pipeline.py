@@ -30,22 +30,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from routinecast import SAMPLE_RATE
+from routinecast import SAMPLE_RATE, receipts
 from routinecast.audio.encode import Mp3Settings
 from routinecast.audio.ffmpeg import ffmpeg_identity
 from routinecast.durations import format_duration
-from routinecast.errors import InputError, LimitError, OutputError
-from routinecast.load.overrides import Overrides, adjust
+from routinecast.errors import InputError, LimitError
+from routinecast.load.overrides import adjust
 from routinecast.load.routine import load_library, load_routine, read_document, show_path
 from routinecast.model import Routine
 from routinecast.outputs import OutputSet, timeline_json, timeline_vtt
+from routinecast.reads import Reads, recording
+from routinecast.request import DEFAULT_LOUDNESS as DEFAULT_LOUDNESS  # re-exported for the API
+from routinecast.request import BuildOptions as BuildOptions
+from routinecast.request import BuildResult as BuildResult
 from routinecast.speech.cache import ClipCache
 from routinecast.speech.clip import ceil_ms, clip_ms
 from routinecast.speech.engines.base import SpeechEngine
 from routinecast.speech.engines.registry import resolve_name
 from routinecast.speech.lexicon import Lexicon
 from routinecast.speech.synth import EngineSpec, Progress, Synthesizer, preload_levelling
-from routinecast.store import FileStore, file_digest, inputs_key, link_or_copy
+from routinecast.store import FileStore, file_digest, inputs_key
 from routinecast.timeline import Sound, Timeline
 from routinecast.timing.compiler import compile_timeline
 from routinecast.timing.fit import fit_routine
@@ -58,49 +62,11 @@ if TYPE_CHECKING:
 
 MAX_ROUTINE_MS = 6 * 3600 * 1000
 """The longest routine built or planned (documented in the README): six hours."""
-DEFAULT_LOUDNESS = -16.0
 TRUE_PEAK_CEILING = -1.8
 """Mastering ceiling in dBTP before encoding; MP3 adds up to ~0.8 dB, the file stays <= -1 dBTP."""
 CODEC_LOUDNESS_LOSS_LU = 0.45
 """Measured: LAME at 22.05 kHz mono (64 and 96 kbps) lowers integrated loudness by
 0.42-0.46 LU on band-limited speech; the master gain makes up for it."""
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    """Everything a build can be told from outside the routine file."""
-
-    output_dir: Path = Path("output")
-    engine: str | None = None
-    voice: str | None = None
-    rate: float | None = None
-    loudness: float = DEFAULT_LOUDNESS
-    bitrate_kbps: int = 96
-    """96, not 64: at 64 kbps the encoder's noise raised speech peaks by up to 1 dB (true
-    peak -0.83 dBTP from a -1.8 dBTP master); at 96 kbps they stay under the master's."""
-    overrides: Overrides = field(default_factory=Overrides)
-    cache_dir: Path | None = None
-    workers: int | None = None
-    music: Path | None = None
-    name: str | None = None
-    """The output files' name (``NAME.mp3``...); the routine file's stem by default."""
-    sounds: tuple[tuple[str, Path], ...] = ()
-    """``--sound NAME=FILE``: the user's files for tones; they win over the routine's."""
-
-
-@dataclass
-class BuildResult:
-    """What a build wrote and how long each stage took (seconds)."""
-
-    mp3: Path
-    timeline_path: Path
-    vtt: Path
-    timeline: Timeline
-    stages: dict[str, float] = field(default_factory=dict)
-    clips_made: int = 0
-    clips_cached: int = 0
-    up_to_date: bool = False
-    """True when the MP3 came from the store of built files (nothing mixed or encoded)."""
 
 
 class _Clock:
@@ -312,9 +278,15 @@ def build(
     progress: Progress | None = None,
     on_stage: Callable[[str], None] | None = None,
 ) -> BuildResult:
-    """Build the routine at ``path``; nothing is written unless everything succeeds."""
+    """Build the routine at ``path``; nothing is written unless everything succeeds.
+
+    Without an ``engine`` object, a request that nothing has changed since its last
+    build is answered from its receipt (``receipts``), before anything is loaded.
+    """
+    if engine is None and (replayed := receipts.replay(path, options)) is not None:
+        return replayed
     clock = _Clock()
-    with clock.stage("load"):
+    with clock.stage("load"), recording() as read:
         base = load_routine(path, options.overrides.patches)
         synth = synthesizer(base, options, engine)
         sounds = user_sounds(base, options, synth)
@@ -322,15 +294,26 @@ def build(
         check_start_sound(routine, sounds)
         texts = spoken_texts(build_script(routine))
         check_length(path, _shortest(routine, texts, sounds), at_least=True)
-        name = options.name or (path.stem if path.suffix else path.name)
-        outputs = OutputSet(options.output_dir, name)
+        outputs = OutputSet(options.output_dir, options.output_name(path))
         outputs.precheck()
         store = FileStore(synth.cache.root)
     with clock.stage("up-to-date"):
         done = _from_store(path, options, base, synth, (routine, texts), outputs, store, sounds)
     if done is not None:
-        mp3, doc, vtt, timeline, lines = done
-        return BuildResult(mp3, doc, vtt, timeline, clock.stages, 0, lines, up_to_date=True)
+        key, timeline, lines = done
+        if engine is None:
+            _remember(path, options, read, synth, sounds, (key, timeline, lines))
+        final = outputs.final
+        return BuildResult(
+            final[".mp3"],
+            final[".timeline.json"],
+            final[".vtt"],
+            timeline,
+            clock.stages,
+            0,
+            lines,
+            up_to_date=True,
+        )
     preload_levelling()  # mastering (and levelling) need them; they import meanwhile
     _say(on_stage, "speech")
     clips: dict[str, Samples] = {}
@@ -367,6 +350,8 @@ def build(
         clock,
         (store, key),
     )
+    if engine is None:
+        _remember(path, options, read, synth, sounds, (key, timeline, len(clips)))
     return BuildResult(
         outputs.final[".mp3"],
         outputs.final[".timeline.json"],
@@ -403,6 +388,26 @@ def _settle(
     return routine, texts, timeline
 
 
+def _remember(
+    path: Path,
+    options: BuildOptions,
+    read: Reads,
+    synth: Synthesizer,
+    sounds: UserSounds,
+    made: tuple[str, Timeline, int],
+) -> None:
+    """Leave the receipt of this build: what it read besides YAML, and what it made."""
+    extra = [*sounds.files.values(), *([options.music] if options.music else [])]
+    voice = synth.spec.voice or ""
+    if voice.endswith(".onnx"):  # a voice file of the user's own
+        extra += [Path(voice).expanduser(), Path(f"{Path(voice).expanduser()}.json")]
+    for file in extra:
+        read.add_file(file)
+    key, timeline, lines = made
+    stamp, ffmpeg = receipts.environment_stamp(), ffmpeg_identity()
+    receipts.remember(path, options, receipts.Receipt(read, key, timeline, lines, stamp, ffmpeg))
+
+
 class _NotCached(Exception):
     """A line the up-to-date check needs is not in the speech cache."""
 
@@ -416,10 +421,10 @@ def _from_store(
     outputs: OutputSet,
     store: FileStore,
     sounds: UserSounds,
-) -> tuple[Path, Path, Path, Timeline, int] | None:
+) -> tuple[str, Timeline, int] | None:
     """Write the outputs from the store when this exact build was made before, else None.
 
-    Returns the three files, the timeline and how many distinct lines it speaks.
+    Returns the MP3's key in the store, the timeline and how many distinct lines it speaks.
     """
     if store.limit_bytes <= 0:
         return None
@@ -442,16 +447,8 @@ def _from_store(
     blob = store.get(key)
     if blob is None:
         return None
-    with outputs, _final_names(outputs):
-        try:
-            link_or_copy(blob, outputs.temp[".mp3"])
-        except OSError as exc:
-            raise OutputError(str(exc.strerror or exc), path=outputs.final[".mp3"]) from None
-        outputs.write_text(".timeline.json", timeline_json(timeline))
-        outputs.write_text(".vtt", timeline_vtt(timeline))
-        outputs.commit()
-    final = outputs.final
-    return final[".mp3"], final[".timeline.json"], final[".vtt"], timeline, len(texts)
+    receipts.write_stored(outputs, blob, timeline)
+    return key, timeline, len(texts)
 
 
 def _clip_digests(clips: Mapping[str, Samples], texts: Sequence[str]) -> dict[str, str]:
@@ -531,7 +528,7 @@ def _write(
     from routinecast.audio.tags import write_tags
 
     timeline = job.timeline
-    with outputs, _final_names(outputs):
+    with outputs, receipts.final_names(outputs):
         with clock.stage("mix+encode"):
             bed = _music_bed(options, timeline)
             encode_mp3(
@@ -548,16 +545,6 @@ def _write(
             store.put(key, outputs.temp[".mp3"])
         with clock.stage("commit"):
             outputs.commit()
-
-
-@contextmanager
-def _final_names(outputs: OutputSet) -> Iterator[None]:
-    """An ``OutputError`` about a temporary file names the output the user asked for."""
-    try:
-        yield
-    except OutputError as exc:
-        finals = {str(temp): outputs.final[suffix] for suffix, temp in outputs.temp.items()}
-        raise exc.about(finals.get(str(exc.path), exc.path)) from None
 
 
 def _music_bed(options: BuildOptions, timeline: Timeline) -> Callable[[int, int], Samples] | None:

@@ -9,7 +9,7 @@ compiler lays tones out by their length and ``audio.tones`` renders them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -77,6 +77,20 @@ class Event:
                 out["sound"] = self.sound
         return out
 
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Event:
+        """The event ``to_json`` wrote."""
+        return cls(
+            doc["kind"],
+            doc["start_ms"],
+            doc["end_ms"],
+            cue=doc.get("cue"),
+            text=doc.get("text"),
+            tone=doc.get("tone"),
+            freq_hz=doc.get("freq_hz"),
+            sound=doc.get("sound"),
+        )
+
 
 @dataclass(frozen=True)
 class Block:
@@ -115,6 +129,11 @@ class Block:
             "set": self.set,
             "sets": self.sets,
         }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Block:
+        """The block ``to_json`` wrote."""
+        return cls(**{f.name: doc[f.name] for f in fields(cls)})
 
 
 @dataclass(frozen=True)
@@ -190,6 +209,33 @@ class Timeline:
         if self.target_ms is not None:
             out["target_ms"] = self.target_ms
         return out
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> Timeline:
+        """The timeline ``to_json`` wrote (what the scheduler left out is not in it).
+
+        ``ValueError`` when ``doc`` is not a ``routinecast.timeline/1`` document.
+        """
+        if doc.get("format") != FORMAT:
+            raise ValueError(f"not a {FORMAT} document")
+        try:
+            return cls(
+                title=doc["title"],
+                routine=doc["routine"],
+                sample_rate=doc["sample_rate"],
+                duration_ms=doc["duration_ms"],
+                voice=dict(doc["voice"]),
+                events=tuple(Event.from_json(e) for e in doc["events"]),
+                blocks=tuple(Block.from_json(b) for b in doc["blocks"]),
+                chapters=tuple(
+                    Chapter(c["title"], c["start_ms"], c["end_ms"]) for c in doc["chapters"]
+                ),
+                warnings=tuple(doc["warnings"]),
+                target_ms=doc.get("target_ms"),
+                overrides=tuple(doc["overrides"]),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"not a {FORMAT} document: {exc!r}") from None
 
 
 @dataclass(frozen=True)

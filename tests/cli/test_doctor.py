@@ -62,7 +62,7 @@ def test_doctor_names_the_fix_for_a_missing_engine(
     fix: str,
 ) -> None:
     error = EngineError(f"{name} is not installed: {fix}")
-    monkeypatch.setattr("routinecast.cli.doctor.make_engine", _missing(name, error))
+    monkeypatch.setattr("routinecast.speech.engines.registry.make_engine", _missing(name, error))
     result = runner.invoke(app, ["doctor", "--no-speak"])
     assert result.exit_code == 1
     assert f"missing {name}: {name} is not installed" in result.stdout
@@ -77,7 +77,9 @@ def test_doctor_reports_a_crashing_engine_without_a_traceback(
     private_cache: ClipCache,
 ) -> None:
     crash = RuntimeError("espeak: [Errno 2] cannot open voice data")
-    monkeypatch.setattr("routinecast.cli.doctor.make_engine", _missing("pyttsx3", crash))
+    monkeypatch.setattr(
+        "routinecast.speech.engines.registry.make_engine", _missing("pyttsx3", crash)
+    )
     result = runner.invoke(app, ["doctor", "--no-speak"])
     assert result.exit_code == 1
     assert result.exception is None or isinstance(result.exception, SystemExit)

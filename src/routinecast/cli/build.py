@@ -7,15 +7,14 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from routinecast.cli import options as opt
 from routinecast.cli.common import USER_ERRORS, err, explain, one_line, out, user_errors
 from routinecast.cli.overrides import OverrideOptions, apply_overrides
 from routinecast.durations import clock
 from routinecast.errors import RoutinecastError
-from routinecast.load.routine import is_library_file
-from routinecast.pipeline import DEFAULT_LOUDNESS, BuildOptions, BuildResult, build
+from routinecast.receipts import replay
+from routinecast.request import DEFAULT_LOUDNESS, BuildOptions, BuildResult
 
 
 def register(app: typer.Typer) -> None:
@@ -67,6 +66,8 @@ def _expand(paths: list[Path]) -> list[Path]:
 
 
 def _is_library(path: Path) -> bool:
+    from routinecast.load.routine import is_library_file
+
     try:
         return is_library_file(path)
     except RoutinecastError:
@@ -74,7 +75,16 @@ def _is_library(path: Path) -> bool:
 
 
 def _build_one(path: Path, base: BuildOptions, overrides: OverrideOptions) -> BuildResult:
+    """Build one routine: from its receipt when nothing changed (no stage is even
+    imported), else through the pipeline with a progress bar."""
     options = apply_overrides(path, base, overrides)
+    replayed = replay(path, options)
+    if replayed is not None:
+        return replayed
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from routinecast.pipeline import build
+
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

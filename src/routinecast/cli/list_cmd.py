@@ -11,13 +11,6 @@ from rich.table import Table
 from routinecast.cli.common import out, user_errors
 from routinecast.durations import clock
 from routinecast.errors import RoutinecastError
-from routinecast.load.routine import (
-    is_library_file,
-    load_library,
-    shipped_library_path,
-    shipped_routines_dir,
-)
-from routinecast.pipeline import plan
 
 
 def register(app: typer.Typer) -> None:
@@ -29,6 +22,8 @@ def list_command(
     folder: Annotated[Path | None, typer.Argument(help="A folder of routines.")] = None,
 ) -> None:
     """List routines (title, length, file) and every exercise in the library."""
+    from routinecast.load.routine import load_library, shipped_library_path, shipped_routines_dir
+
     where = folder or shipped_routines_dir()
     with user_errors():
         routines = Table(title=f"Routines in {where}")
@@ -47,6 +42,9 @@ def list_command(
 
 
 def _routine_row(path: Path) -> tuple[str, str, str, str]:
+    from routinecast.load.routine import is_library_file
+    from routinecast.pipeline import plan
+
     try:
         if is_library_file(path):
             return path.name, "(exercise library)", "", ""

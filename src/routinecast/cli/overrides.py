@@ -8,7 +8,7 @@ from pathlib import Path
 from routinecast.errors import InputError
 from routinecast.load.overrides import parse_overrides
 from routinecast.locations import suggest
-from routinecast.pipeline import BuildOptions
+from routinecast.request import BuildOptions
 from routinecast.timeline import TONES
 
 

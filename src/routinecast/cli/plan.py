@@ -13,7 +13,7 @@ from routinecast.cli import options as opt
 from routinecast.cli.common import err, out, user_errors
 from routinecast.cli.overrides import OverrideOptions, apply_overrides
 from routinecast.durations import clock, format_duration
-from routinecast.pipeline import BuildOptions, plan
+from routinecast.request import BuildOptions
 from routinecast.timeline import Timeline
 
 
@@ -40,6 +40,8 @@ def plan_command(
     ] = False,
 ) -> None:
     """Print the timeline of ROUTINE: blocks, total, distance to target, warnings."""
+    from routinecast.pipeline import plan  # commands import their stages when they run
+
     with user_errors():
         options = apply_overrides(
             routine,

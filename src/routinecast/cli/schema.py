@@ -7,7 +7,6 @@ import json
 import typer
 
 from routinecast.cli.common import out
-from routinecast.load.schema import json_schema
 
 
 def register(app: typer.Typer) -> None:
@@ -17,4 +16,6 @@ def register(app: typer.Typer) -> None:
 
 def schema_command() -> None:
     """Print the JSON Schema (save it and point yaml-language-server at it)."""
+    from routinecast.load.schema import json_schema
+
     out.print(json.dumps(json_schema(), indent=1), markup=False, soft_wrap=True)

@@ -20,7 +20,7 @@ from routinecast.cli.build import build_command
 from routinecast.cli.common import err, fail, guarded, out
 from routinecast.durations import DurationError, parse_duration
 from routinecast.errors import InputError
-from routinecast.pipeline import DEFAULT_LOUDNESS
+from routinecast.request import DEFAULT_LOUDNESS
 
 if TYPE_CHECKING:
     from routinecast.web.server import Sharing

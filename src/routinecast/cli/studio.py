@@ -22,7 +22,7 @@ from rich.markup import escape
 from routinecast.cli import options as opt
 from routinecast.cli.common import err, fail, guarded, out
 from routinecast.errors import InputError
-from routinecast.pipeline import BuildOptions
+from routinecast.request import BuildOptions
 
 DEFAULT_PORT = 8764
 """The studio's port unless ``--port`` says otherwise (a free one if it is taken)."""

@@ -10,7 +10,6 @@ from rich.markup import escape
 
 from routinecast.cli.common import out, report
 from routinecast.errors import RoutinecastError
-from routinecast.pipeline import validate
 
 
 def register(app: typer.Typer) -> None:
@@ -20,6 +19,8 @@ def register(app: typer.Typer) -> None:
 
 def check_file(path: Path) -> str:
     """Validate one file (routine or library); returns a one-line summary."""
+    from routinecast.pipeline import validate
+
     found = validate(path)
     if found.kind == "library":
         return f"library, {found.exercises} exercises"

@@ -9,7 +9,6 @@ from rich.table import Table
 
 from routinecast.cli.common import out
 from routinecast.errors import RoutinecastError
-from routinecast.speech.engines.registry import make_engine
 
 
 def register(app: typer.Typer) -> None:
@@ -22,6 +21,8 @@ def voices_command(
     all_: Annotated[bool, typer.Option("--all", help="Every language, not just English.")] = False,
 ) -> None:
     """List voice ids to pass to --voice (or voice: in a routine)."""
+    from routinecast.speech.engines.registry import make_engine
+
     table = Table(title="Voices")
     for name in ("engine", "id", "name", "language"):
         table.add_column(name)

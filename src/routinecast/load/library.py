@@ -31,6 +31,7 @@ from routinecast.load.spec import EXERCISE, FieldSpec, names, spec_of
 from routinecast.load.yamlsrc import YList, YMap
 from routinecast.locations import Val, Where, suggest
 from routinecast.model import Breathe, Cue, Exercise, Kind, Phase
+from routinecast.reads import LISTED, note_folder
 
 EXERCISE_FIELDS = names(EXERCISE)
 SIMPLE_TYPES = frozenset({"text", "duration", "whole", "number", "flag", "choice", "slug"})
@@ -60,7 +61,9 @@ def load_library(path: Path) -> dict[str, Exercise]:
     """Every exercise of a library file (or of every YAML file in a folder)."""
     if path.is_dir():
         merged: dict[str, Exercise] = {}
-        for child in sorted(path.glob("*.y*ml")):
+        children = sorted(path.glob(LISTED))
+        note_folder(path, [child.name for child in children])
+        for child in children:
             merged.update(load_library(child))
         return merged
     key = _shipped_key(path)

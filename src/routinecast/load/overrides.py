@@ -16,12 +16,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
-import yaml
-
 from routinecast.durations import format_duration
 from routinecast.errors import InputError
 from routinecast.load.fields import check_duration
-from routinecast.load.routine import STEP_FIELDS, StepPatch
+from routinecast.load.patches import StepPatch
+from routinecast.load.spec import STEP, names
 from routinecast.locations import Val, Where, suggest
 from routinecast.model import (
     GAP_MS,
@@ -37,7 +36,7 @@ from routinecast.model import (
     Step,
 )
 
-SETTABLE = tuple(f for f in STEP_FIELDS if f != "cues")
+SETTABLE = tuple(f for f in names(STEP) if f != "cues")
 
 
 @dataclass(frozen=True)
@@ -74,6 +73,8 @@ def parse_set(text: str) -> StepPatch:
             f'"{field}" is not a field --set can change{suggest(field, SETTABLE)}; '
             f"allowed: {', '.join(SETTABLE)}"
         )
+    import yaml  # only for --set: an up-to-date build imports no YAML parser
+
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError:

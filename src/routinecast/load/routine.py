@@ -40,12 +40,12 @@ from routinecast.load.library import (
     shipped_library_path,
     shipped_routines_dir,
 )
+from routinecast.load.patches import StepPatch
 from routinecast.load.problems import Problems
 from routinecast.load.spec import PACING, ROUTINE, VOICE, FieldSpec, names
 from routinecast.load.steps import (
     STEP_FIELDS,
     RawStep,
-    StepPatch,
     apply_patch,
     override_patches,
     raw_steps,

@@ -29,6 +29,7 @@ from routinecast.load.library import (
     parse_exercise,
     work_fields,
 )
+from routinecast.load.patches import StepPatch
 from routinecast.load.problems import Problems
 from routinecast.load.spec import STEP, names
 from routinecast.load.yamlsrc import YMap, located_tree
@@ -43,19 +44,6 @@ from routinecast.model import (
 )
 
 STEP_FIELDS = names(STEP)
-
-
-@dataclass(frozen=True)
-class StepPatch:
-    """A change to step fields made outside the step: ``override:`` or ``--set``.
-
-    ``key`` is an exercise id or a 1-based step number (as text); ``fields`` are raw
-    values checked exactly like the same fields written in the step.
-    """
-
-    key: str
-    fields: tuple[tuple[str, Val], ...]
-    origin: Where
 
 
 @dataclass(frozen=True)

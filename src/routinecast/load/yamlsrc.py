@@ -24,6 +24,7 @@ import yaml
 
 from routinecast.errors import InputError, LimitError
 from routinecast.locations import NOWHERE, Loc, Val
+from routinecast.reads import note_file
 
 MAX_FILE_BYTES = 1_000_000
 """Routine and library files larger than this are refused (documented in the README)."""
@@ -244,13 +245,15 @@ def _read_bytes(path: Path, shown: str) -> bytes:
                 f"{MAX_FILE_BYTES:,} bytes",
                 file=shown,
             )
-        return path.read_bytes()
+        data = path.read_bytes()
     except FileNotFoundError:
         raise InputError("no such file", file=shown) from None
     except IsADirectoryError:
         raise InputError("is a folder, not a YAML file", file=shown) from None
     except OSError as exc:
         raise InputError(f"cannot be read: {exc.strerror}", file=shown) from None
+    note_file(path, data)  # for receipts: what this build read
+    return data
 
 
 def parse_yaml(text: str, shown: str) -> Any:

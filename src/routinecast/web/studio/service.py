@@ -22,7 +22,8 @@ from routinecast.durations import format_duration
 from routinecast.errors import InputError, RoutinecastError
 from routinecast.load.routine import is_library_file, load_routine
 from routinecast.model import Routine, Step
-from routinecast.pipeline import BuildOptions, build, tailor
+from routinecast.pipeline import build, tailor
+from routinecast.request import BuildOptions
 from routinecast.speech.engines.base import SpeechEngine
 from routinecast.timeline import Timeline
 from routinecast.web.studio.confine import Confinement
