@@ -4,7 +4,10 @@ load -> script texts -> synth (cache, engine) -> compile (pure) -> master gain -
 mix (streamed) -> encode (ffmpeg, to a temp file) -> tags -> commit (rename all).
 ``plan`` stops after compile, with lengths from the cache or estimates.
 
-Up to date is instant: when every line is in the speech cache, the timeline is laid
+Up to date is instant, twice over. First, a request that nothing has changed since
+its last build is answered from its receipt (``receipts``) before anything is loaded.
+Second, when the receipt does not answer (another request that comes to the same
+build, a receipt evicted) but every line is in the speech cache, the timeline is laid
 out from the clips' headers alone and the build's inputs are hashed (``_inputs``:
 the timeline document, which holds the routine as resolved with its overrides, the
 engine and voice; the digest of every clip; the tags; loudness, ceiling and encoder
