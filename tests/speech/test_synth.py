@@ -83,7 +83,7 @@ def test_changing_a_hold_respeaks_only_new_words(tmp_path: Path) -> None:
     new = [t for t in after if t not in before]
     assert engine.calls == [synth.spoken(t) for t in new]
     assert new == ["First: Knees-over-towel psoas release. 45 seconds."]
-    setup = next(t for t in after if t.startswith("Kneel with a firmly rolled towel"))
+    setup = next(t for t in after if t.startswith("Go down onto both knees"))
     assert setup in before and synth.spoken(setup) not in engine.calls
     assert synth.stats.made == 1 and synth.stats.cached == len(after) - 1
 
