@@ -162,3 +162,40 @@ def test_fit_stops_each_time_at_its_limit(tmp_path: Path) -> None:
     assert sum(p.ms for p in bridge.phases) == bridge.tempo_ms
     assert bridge.work_ms <= MAX_WORK_MS
     assert bridge.tempo_ms > 20_000
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "3",
+        "0",
+        "10",
+        "010",
+        "45s",
+        "1m30s",
+        "2m",
+        "1:30",
+        "0x10",
+        "0s",
+        "1e3",
+        "2e5",
+        "true",
+        "[a, b]",
+        "45 s",
+        "1.5",
+        "x",
+        "12am",
+        "3x",
+        "1_000",
+        "2024-01-02",
+        "~",
+        "on",
+    ],
+)
+def test_a_set_value_reads_as_yaml_reads_it(raw: str) -> None:
+    import yaml
+
+    from routinecast.load.overrides import _set_value
+
+    value = _set_value(raw)
+    assert (value, type(value)) == (yaml.safe_load(raw), type(yaml.safe_load(raw)))

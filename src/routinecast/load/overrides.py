@@ -14,7 +14,9 @@ and the MP3's title can say it.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
+from typing import Any
 
 from routinecast.durations import format_duration
 from routinecast.errors import InputError
@@ -73,15 +75,34 @@ def parse_set(text: str) -> StepPatch:
             f'"{field}" is not a field --set can change{suggest(field, SETTABLE)}; '
             f"allowed: {', '.join(SETTABLE)}"
         )
-    import yaml  # only for --set: an up-to-date build imports no YAML parser
-
-    try:
-        value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError:
-        value = raw
+    value = _set_value(raw.strip())
     if value is None:
         raise origin.error(f"needs a value after = for {field}")
     return StepPatch(step.strip(), ((field, Val(value, "--set", 0)),), origin)
+
+
+_COUNT = re.compile(r"0|[1-9][0-9]*")
+_DURATION = re.compile(r"[1-9][0-9]*[a-z][a-z0-9]*")
+
+
+def _set_value(raw: str) -> Any:
+    """A ``--set`` value read as YAML reads it (``3`` a number, ``[a, b]`` a list).
+
+    The usual values, a count or a duration like ``45s``, are read without importing
+    the YAML parser (a replayed build needs none); YAML reads them the same way.
+    """
+    if not raw:
+        return None
+    if _COUNT.fullmatch(raw):
+        return int(raw)
+    if _DURATION.fullmatch(raw):
+        return raw
+    import yaml
+
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError:
+        return raw
 
 
 def parse_overrides(
