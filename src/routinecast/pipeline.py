@@ -408,7 +408,8 @@ def _remember(
         read.add_file(file)
     key, timeline, lines = made
     stamp, ffmpeg = receipts.environment_stamp(), ffmpeg_identity()
-    receipts.remember(path, options, receipts.Receipt(read, key, timeline, lines, stamp, ffmpeg))
+    texts = receipts.texts_of(timeline)
+    receipts.remember(path, options, receipts.Receipt(read, key, texts, lines, stamp, ffmpeg))
 
 
 class _NotCached(Exception):
@@ -450,7 +451,7 @@ def _from_store(
     blob = store.get(key)
     if blob is None:
         return None
-    receipts.write_stored(outputs, blob, timeline)
+    receipts.write_stored(outputs, blob, receipts.texts_of(timeline))
     return key, timeline, len(texts)
 
 

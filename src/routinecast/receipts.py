@@ -10,7 +10,7 @@ every install, upgrade or removal changes) and ffmpeg.
 After a build the pipeline leaves a receipt in the store of built files
 (``store.FileStore``: bounded, shown by ``cache info``, emptied by ``cache clear``
 with the MP3s) under the request's key: what was read, the MP3's key in the store,
-and the timeline document. ``replay`` finds the receipt, reads every listed file
+and the timeline and captions as written. ``replay`` finds the receipt, reads every listed file
 again (their digests, not modification times), and when nothing changed and the MP3
 is still stored writes the three outputs as any build does (temporaries, then
 renamed together) without loading the routine, laying anything out or importing the
@@ -84,16 +84,26 @@ def environment_stamp() -> list[tuple[str, int]]:
     return stamp
 
 
+def texts_of(timeline: Timeline) -> dict[str, str]:
+    """The timeline document and the captions, as the build writes them."""
+    return {".timeline.json": timeline_json(timeline), ".vtt": timeline_vtt(timeline)}
+
+
 @dataclass(frozen=True)
 class Receipt:
-    """What one build read and made."""
+    """What one build read and made (``texts``: see ``texts_of``)."""
 
     reads: Reads
     mp3_key: str
-    timeline: Timeline
+    texts: dict[str, str]
     lines: int
     stamp: list[tuple[str, int]]
     ffmpeg: str
+
+    @property
+    def timeline(self) -> Timeline:
+        """The timeline, read back from its document."""
+        return Timeline.from_json(json.loads(self.texts[".timeline.json"]))
 
     def to_json(self) -> dict[str, Any]:
         """The JSON document kept in the store."""
@@ -101,7 +111,7 @@ class Receipt:
             "format": FORMAT,
             "reads": self.reads.to_json(),
             "mp3": self.mp3_key,
-            "timeline": self.timeline.to_json(),
+            "texts": self.texts,
             "lines": self.lines,
             "stamp": self.stamp,
             "ffmpeg": self.ffmpeg,
@@ -116,7 +126,7 @@ class Receipt:
             return cls(
                 Reads.from_json(doc["reads"]),
                 str(doc["mp3"]),
-                Timeline.from_json(doc["timeline"]),
+                {suffix: str(doc["texts"][suffix]) for suffix in (".timeline.json", ".vtt")},
                 int(doc["lines"]),
                 [(str(folder), int(mtime)) for folder, mtime in doc["stamp"]],
                 str(doc["ffmpeg"]),
@@ -153,21 +163,22 @@ def replay(path: Path, options: BuildOptions) -> BuildResult | None:
     store = FileStore(options.cache_dir)
     if store.limit_bytes <= 0:
         return None
-    receipt = _receipt(store, request_key(path, options))
-    if receipt is None or not receipt.still_true():
+    found = _receipt(store, request_key(path, options))
+    if found is None or not found[0].still_true():
         return None
+    receipt, timeline = found
     blob = store.get(receipt.mp3_key)
     if blob is None:
         return None
     outputs = OutputSet(options.output_dir, options.output_name(path))
-    write_stored(outputs, blob, receipt.timeline)
+    write_stored(outputs, blob, receipt.texts)
     final = outputs.final
     stages = {"up-to-date": time.perf_counter() - started}
     return BuildResult(
         final[".mp3"],
         final[".timeline.json"],
         final[".vtt"],
-        receipt.timeline,
+        timeline,
         stages,
         0,
         receipt.lines,
@@ -175,25 +186,27 @@ def replay(path: Path, options: BuildOptions) -> BuildResult | None:
     )
 
 
-def _receipt(store: FileStore, key: str) -> Receipt | None:
+def _receipt(store: FileStore, key: str) -> tuple[Receipt, Timeline] | None:
+    """The receipt kept for ``key`` and its timeline; None when missing or not one."""
     found = store.get(key)
     if found is None:
         return None
     try:
-        return Receipt.from_json(json.loads(found.read_text(encoding="utf-8")))
+        receipt = Receipt.from_json(json.loads(found.read_text(encoding="utf-8")))
+        return receipt, receipt.timeline
     except (OSError, ValueError):
         return None
 
 
-def write_stored(outputs: OutputSet, blob: Path, timeline: Timeline) -> None:
+def write_stored(outputs: OutputSet, blob: Path, texts: dict[str, str]) -> None:
     """The stored MP3 (linked or copied) and the timeline's JSON and captions, committed."""
     with outputs, final_names(outputs):
         try:
             link_or_copy(blob, outputs.temp[".mp3"])
         except OSError as exc:
             raise OutputError(str(exc.strerror or exc), path=outputs.final[".mp3"]) from None
-        outputs.write_text(".timeline.json", timeline_json(timeline))
-        outputs.write_text(".vtt", timeline_vtt(timeline))
+        for suffix, text in texts.items():
+            outputs.write_text(suffix, text)
         outputs.commit()
 
 
