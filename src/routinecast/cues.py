@@ -461,10 +461,18 @@ class CueBook:
         self.routine = routine
         own = dict(routine.templates)
         self._own = set(own)
-        self._templates = {
-            name: _compile(name, own.get(name, source), self._origin(name, own.get(name)))
-            for name, source in builtin_templates().items()
+        self._sources = {
+            name: own.get(name, source) for name, source in builtin_templates().items()
         }
+        self._templates: dict[str, jinja2.Template] = {}
+        """Compiled on first use: a routine speaks a few of the templates, not all."""
+
+    def _compiled(self, name: str) -> jinja2.Template:
+        if name not in self._templates:
+            own = dict(self.routine.templates).get(name)
+            source = self._sources[name]
+            self._templates[name] = _compile(name, source, self._origin(name, own))
+        return self._templates[name]
 
     def _origin(self, name: str, own: str | None) -> Where:
         """Where template ``name`` was written: its line under ``cues:``, or the routine."""
@@ -477,7 +485,7 @@ class CueBook:
         """The text of template ``name``; '' when it renders empty."""
         context.setdefault("routine", self.routine)
         try:
-            text = _render(self._templates[name], context)
+            text = _render(self._compiled(name), context)
         except _OverBudget as exc:
             raise self._error(name, str(exc)) from None
         except jinja2.UndefinedError as exc:
