@@ -67,7 +67,7 @@ _MAX_ORIGINS = 4096
 def builtin_templates() -> Mapping[str, str]:
     """The shipped English templates, by name."""
     text = resources.files("routinecast").joinpath("templates/en.yaml").read_text("utf-8")
-    data: dict[str, str] = yaml.safe_load(text)
+    data: dict[str, str] = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     return data
 
 

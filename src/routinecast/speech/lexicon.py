@@ -41,7 +41,7 @@ def builtin_phonemes() -> tuple[tuple[str, str], ...]:
 
 def _pairs(name: str) -> tuple[tuple[str, str], ...]:
     text = resources.files("routinecast").joinpath(name).read_text("utf-8")
-    data = yaml.safe_load(text) or {}
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     return tuple((str(k), str(v)) for k, v in data.items())
 
 
