@@ -146,8 +146,8 @@ def remember(path: Path, options: BuildOptions, receipt: Receipt) -> None:
     store = FileStore(options.cache_dir)
     if store.limit_bytes <= 0:
         return
-    store.folder.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(OSError):
+        store.folder.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(dir=store.folder, prefix=".receipt-", suffix=".tmp")
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as file:
