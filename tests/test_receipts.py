@@ -106,19 +106,17 @@ def test_a_change_to_anything_read_means_a_real_build(
     assert replayed(routine, asked), "the new build left its own receipt"
 
 
-def test_a_request_is_the_same_only_from_the_same_place(tmp_path: Path) -> None:
+def test_a_request_is_the_same_only_from_the_same_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     routine = tmp_path / "r.yaml"
     asked = BuildOptions(sounds=(("start", Path("bell.wav")),))
     here = receipts.request_key(routine, asked)
     assert receipts.request_key(routine, replace(asked, output_dir=tmp_path / "x")) == here
     assert receipts.request_key(routine, replace(asked, name="other")) == here
-    cwd = Path.cwd()
-    try:
-        os.chdir(tmp_path)
-        assert receipts.request_key(routine, asked) != here, "bell.wav is another file here"
-    finally:
-        os.chdir(cwd)
     assert receipts.request_key(routine, replace(asked, loudness=-14.0)) != here
+    monkeypatch.chdir(tmp_path)
+    assert receipts.request_key(routine, asked) != here, "bell.wav is another file here"
 
 
 def test_a_damaged_receipt_or_a_missing_mp3_means_a_real_build(
