@@ -332,6 +332,7 @@ def build(
         )
     clock.stages["layout"] -= clock.stages["synth"]  # the speech made meanwhile is its own stage
     check_length(path, timeline.duration_ms)
+    digests = _clip_digests(clips, texts)  # once: the master gain's key and the MP3's
     with clock.stage("master"):
         from routinecast.audio.mastering import cached_master_gain
 
@@ -339,13 +340,14 @@ def build(
             synth.cache.root,
             timeline,
             clips,
+            digests,
             options.loudness + CODEC_LOUDNESS_LOSS_LU,
             TRUE_PEAK_CEILING,
             synth.peak_bound_dbtp,
             sounds.samples,
         )
     _say(on_stage, "encode")
-    key = _inputs(options, routine, timeline, synth, _clip_digests(clips, texts), sounds)
+    key = _inputs(options, routine, timeline, synth, digests, sounds)
     _write(
         outputs,
         _Render(routine, timeline, clips, gain, sounds.samples),

@@ -3,7 +3,8 @@
 Measuring the loudness of a whole routine (``audio.mix.master_gain_db``) costs about
 a second, half of it importing the measuring libraries. The gain depends only on the
 sounds and where they fall, so it is stored under a hash of the timeline's events,
-the clips' samples, the target and the ceiling, in the clip cache (``master/*.gain``,
+the clips' digests (the SHA-256 of their samples, which the build computes once for
+its own key too), the target and the ceiling, in the clip cache (``master/*.gain``,
 written by ``store.write_atomic``, removed by ``routinecast cache clear``). A damaged or
 missing entry is simply measured again.
 """
@@ -21,12 +22,12 @@ from routinecast.dsp.samples import Samples
 from routinecast.store import write_atomic
 from routinecast.timeline import Timeline
 
-VERSION = "master-v1"
+VERSION = "master-v2"
 
 
 def gain_key(
     timeline: Timeline,
-    clips: Mapping[str, Samples],
+    digests: Mapping[str, str],
     target_lufs: float,
     ceiling_dbtp: float,
     speech_peak_dbtp: float | None = None,
@@ -41,8 +42,8 @@ def gain_key(
         digest.update(line.encode())
         if event.text is not None:
             digest.update(event.text.encode())
-    for text in sorted(clips):
-        digest.update(hashlib.sha256(clips[text].tobytes()).digest())
+    for text in sorted(digests):
+        digest.update(digests[text].encode())
     for name in sorted(sounds or {}):
         digest.update(
             f"sound:{name}".encode() + hashlib.sha256((sounds or {})[name].tobytes()).digest()
@@ -54,13 +55,17 @@ def cached_master_gain(
     root: Path,
     timeline: Timeline,
     clips: Mapping[str, Samples],
+    digests: Mapping[str, str],
     target_lufs: float,
     ceiling_dbtp: float,
     speech_peak_dbtp: float | None = None,
     sounds: Mapping[str, Samples] | None = None,
 ) -> float:
-    """``master_gain_db``, from ``root`` when this exact mix was measured before."""
-    key = gain_key(timeline, clips, target_lufs, ceiling_dbtp, speech_peak_dbtp, sounds)
+    """``master_gain_db``, from ``root`` when this exact mix was measured before.
+
+    ``digests`` are the SHA-256 of the samples of each clip the timeline speaks.
+    """
+    key = gain_key(timeline, digests, target_lufs, ceiling_dbtp, speech_peak_dbtp, sounds)
     path = root / "master" / f"{key}.gain"
     try:
         return float(json.loads(path.read_text("utf-8"))["gain_db"])
