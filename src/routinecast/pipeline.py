@@ -41,7 +41,7 @@ from routinecast.errors import InputError, LimitError
 from routinecast.load.overrides import adjust
 from routinecast.load.routine import load_library, load_routine, read_document, show_path
 from routinecast.model import Routine
-from routinecast.outputs import OutputSet, timeline_json, timeline_vtt
+from routinecast.outputs import OutputSet
 from routinecast.reads import Reads, recording
 from routinecast.request import DEFAULT_LOUDNESS as DEFAULT_LOUDNESS  # re-exported for the API
 from routinecast.request import BuildOptions as BuildOptions
@@ -303,18 +303,17 @@ def build(
     with clock.stage("up-to-date"):
         done = _from_store(path, options, base, synth, (routine, texts), outputs, store, sounds)
     if done is not None:
-        key, timeline, lines = done
         if engine is None:
-            _remember(path, options, read, synth, sounds, (key, timeline, lines))
+            _remember(path, options, read, synth, sounds, done)
         final = outputs.final
         return BuildResult(
             final[".mp3"],
             final[".timeline.json"],
             final[".vtt"],
-            timeline,
+            done.timeline,
             clock.stages,
             0,
-            lines,
+            done.lines,
             up_to_date=True,
         )
     preload_levelling()  # mastering (and levelling) need them; they import meanwhile
@@ -347,16 +346,17 @@ def build(
             sounds.samples,
         )
     _say(on_stage, "encode")
-    key = _inputs(options, routine, timeline, synth, digests, sounds)
+    written = receipts.texts_of(timeline)
+    key = _inputs(options, routine, timeline, written, synth, digests, sounds)
     _write(
         outputs,
-        _Render(routine, timeline, clips, gain, sounds.samples),
+        _Render(routine, timeline, clips, gain, sounds.samples, written),
         options,
         clock,
         (store, key),
     )
     if engine is None:
-        _remember(path, options, read, synth, sounds, (key, timeline, len(clips)))
+        _remember(path, options, read, synth, sounds, _Made(key, timeline, written, len(texts)))
     return BuildResult(
         outputs.final[".mp3"],
         outputs.final[".timeline.json"],
@@ -399,7 +399,7 @@ def _remember(
     read: Reads,
     synth: Synthesizer,
     sounds: UserSounds,
-    made: tuple[str, Timeline, int],
+    made: _Made,
 ) -> None:
     """Leave the receipt of this build: what it read besides YAML, and what it made."""
     extra = [*sounds.files.values(), *([options.music] if options.music else [])]
@@ -408,10 +408,20 @@ def _remember(
         extra += [Path(voice).expanduser(), Path(f"{Path(voice).expanduser()}.json")]
     for file in extra:
         read.add_file(file)
-    key, timeline, lines = made
     stamp, ffmpeg = receipts.environment_stamp(), ffmpeg_identity()
-    texts = receipts.texts_of(timeline)
-    receipts.remember(path, options, receipts.Receipt(read, key, texts, lines, stamp, ffmpeg))
+    receipt = receipts.Receipt(read, made.key, made.written, made.lines, stamp, ffmpeg)
+    receipts.remember(path, options, receipt)
+
+
+@dataclass(frozen=True)
+class _Made:
+    """A build's outputs: the MP3's key in the store, the timeline, the texts written
+    beside the MP3 (``receipts.texts_of``) and how many distinct lines it speaks."""
+
+    key: str
+    timeline: Timeline
+    written: dict[str, str]
+    lines: int
 
 
 class _NotCached(Exception):
@@ -427,11 +437,8 @@ def _from_store(
     outputs: OutputSet,
     store: FileStore,
     sounds: UserSounds,
-) -> tuple[str, Timeline, int] | None:
-    """Write the outputs from the store when this exact build was made before, else None.
-
-    Returns the MP3's key in the store, the timeline and how many distinct lines it speaks.
-    """
+) -> _Made | None:
+    """Write the outputs from the store when this exact build was made before, else None."""
     if store.limit_bytes <= 0:
         return None
     headers: dict[str, str] = {}
@@ -449,12 +456,14 @@ def _from_store(
     except _NotCached:
         return None
     check_length(path, timeline.duration_ms)
-    key = _inputs(options, routine, timeline, synth, {t: headers[t] for t in texts}, sounds)
+    written = receipts.texts_of(timeline)
+    digests = {t: headers[t] for t in texts}
+    key = _inputs(options, routine, timeline, written, synth, digests, sounds)
     blob = store.get(key)
     if blob is None:
         return None
-    receipts.write_stored(outputs, blob, receipts.texts_of(timeline))
-    return key, timeline, len(texts)
+    receipts.write_stored(outputs, blob, written)
+    return _Made(key, timeline, written, len(texts))
 
 
 def _clip_digests(clips: Mapping[str, Samples], texts: Sequence[str]) -> dict[str, str]:
@@ -473,16 +482,21 @@ def _inputs(
     options: BuildOptions,
     routine: Routine,
     timeline: Timeline,
+    written: Mapping[str, str],
     synth: Synthesizer,
     digests: Mapping[str, str],
     sounds: UserSounds,
 ) -> str:
-    """The key of everything that decides the MP3's bytes (see the module notes)."""
+    """The key of everything that decides the MP3's bytes (see the module notes).
+
+    ``written`` are the texts beside the MP3, whose timeline document holds the routine
+    as resolved with its overrides, the engine and voice.
+    """
     settings = _mp3_settings(options)
     music = options.music
     return inputs_key(
         {
-            "timeline": timeline_json(timeline),
+            "timeline": written[".timeline.json"],
             "clips": sorted(digests.items()),
             "engine": synth.engine.identity(),
             "tags": _tag_fields(routine, timeline),
@@ -519,6 +533,8 @@ class _Render:
     clips: Mapping[str, Samples]
     gain: float
     sounds: Mapping[str, Samples]
+    written: Mapping[str, str]
+    """The timeline document and captions (``receipts.texts_of``)."""
 
 
 def _write(
@@ -544,8 +560,8 @@ def _write(
             )
         with clock.stage("tags"):
             write_tags(outputs.temp[".mp3"], _tags(job.routine, timeline), timeline.chapters)
-            outputs.write_text(".timeline.json", timeline_json(timeline))
-            outputs.write_text(".vtt", timeline_vtt(timeline))
+            for suffix, text in job.written.items():
+                outputs.write_text(suffix, text)
         with clock.stage("store"):
             store, key = keep
             store.put(key, outputs.temp[".mp3"])
