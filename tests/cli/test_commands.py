@@ -103,3 +103,22 @@ def test_plan_events_shows_tones(runner: CliRunner) -> None:
     result = runner.invoke(app, ["plan", str(ROUTINES / "desk-micro-break.yaml"), "--events"])
     assert result.exit_code == 0, result.output
     assert "[start]" in result.output and "[stop]" in result.output
+
+
+def test_share_takes_every_build_option_with_the_same_help() -> None:
+    import typer
+
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    options = {
+        name: {p.name: p.help for p in commands[name].params if p.param_type_name == "option"}
+        for name in ("build", "share")
+    }
+    assert options["build"].items() <= options["share"].items()
+
+
+def test_share_refuses_build_options_without_routines_to_build(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    result = runner.invoke(app, ["share", str(tmp_path), "--sound", "start=bell.wav"])
+    assert result.exit_code == 2
+    assert "build options need routine files to build" in result.output

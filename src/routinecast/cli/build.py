@@ -28,12 +28,8 @@ def build_command(
     engine: opt.Engine = None,
     voice: opt.Voice = None,
     rate: opt.Rate = None,
-    loudness: Annotated[
-        float, typer.Option(help="Integrated loudness target in LUFS.")
-    ] = DEFAULT_LOUDNESS,
-    music: Annotated[
-        Path | None, typer.Option(help="A music bed (MP3/WAV/OGG) looped under the routine.")
-    ] = None,
+    loudness: opt.Loudness = DEFAULT_LOUDNESS,
+    music: opt.Music = None,
     set_: opt.Sets = None,
     hold: opt.Hold = None,
     rest: opt.Rest = None,

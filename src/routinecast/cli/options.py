@@ -1,4 +1,5 @@
-"""The options ``build`` and ``plan`` share, declared once so their help cannot drift apart."""
+"""The options ``build``, ``plan`` and ``share`` share, declared once so their help cannot
+drift apart."""
 
 from __future__ import annotations
 
@@ -24,4 +25,8 @@ Output = Annotated[Path, typer.Option("--output", "-o", help="Output folder.")]
 Sound = Annotated[
     list[str] | None,
     typer.Option(help="NAME=FILE: your audio file for a tone (tick, start, stop, breath)."),
+]
+Loudness = Annotated[float, typer.Option(help="Integrated loudness target in LUFS.")]
+Music = Annotated[
+    Path | None, typer.Option(help="A music bed (MP3/WAV/OGG) looped under the routine.")
 ]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.markup import escape
 
+from routinecast.cli import options as opt
 from routinecast.cli.build import build_command
 from routinecast.cli.common import err, fail, guarded, out
 from routinecast.durations import DurationError, parse_duration
@@ -52,26 +53,18 @@ def share_command(
     for_: Annotated[
         str | None, typer.Option("--for", help="Stop after this long, e.g. 2h or 90m.")
     ] = None,
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="Where routine files are built.")
-    ] = Path("output"),
-    engine: Annotated[str | None, typer.Option(help="auto | piper | pyttsx3")] = None,
-    voice: Annotated[str | None, typer.Option(help="Engine voice id (see `voices`).")] = None,
-    rate: Annotated[float | None, typer.Option(help="Speaking speed, 0.5-2.0.")] = None,
-    loudness: Annotated[
-        float, typer.Option(help="Integrated loudness target in LUFS.")
-    ] = DEFAULT_LOUDNESS,
-    music: Annotated[
-        Path | None, typer.Option(help="A music bed (MP3/WAV/OGG) looped under the routine.")
-    ] = None,
-    set_: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="STEP.FIELD=VALUE, e.g. dead-bug.hold=45s or 2.sets=3."),
-    ] = None,
-    hold: Annotated[str | None, typer.Option(help="Every hold and flow time, e.g. 45s.")] = None,
-    rest: Annotated[str | None, typer.Option(help="Every rest between sets, e.g. 20s.")] = None,
-    scale: Annotated[float | None, typer.Option(help="Scale every work and rest time.")] = None,
-    fit: Annotated[str | None, typer.Option(help="Scale to land on this length, e.g. 15m.")] = None,
+    output: opt.Output = Path("output"),
+    engine: opt.Engine = None,
+    voice: opt.Voice = None,
+    rate: opt.Rate = None,
+    loudness: opt.Loudness = DEFAULT_LOUDNESS,
+    music: opt.Music = None,
+    set_: opt.Sets = None,
+    hold: opt.Hold = None,
+    rest: opt.Rest = None,
+    scale: opt.Scale = None,
+    fit: opt.Fit = None,
+    sound: opt.Sound = None,
 ) -> None:
     """Serve the built routines to a phone on this Wi-Fi: a page, a podcast feed, the files."""
     from routinecast.web.server import serve
@@ -92,10 +85,12 @@ def share_command(
             rest=rest,
             scale=scale,
             fit=fit,
+            sound=sound,
         )
         folder = output
-    elif any(
-        (engine, voice, rate, music, set_, hold, rest, scale, fit, loudness != DEFAULT_LOUDNESS)
+    elif (
+        any((engine, voice, rate, music, set_, hold, rest, scale, fit, sound))
+        or loudness != DEFAULT_LOUDNESS
     ):
         raise fail("build options need routine files to build: share ROUTINE.yaml... --hold 45s", 2)
     else:
