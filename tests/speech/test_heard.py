@@ -46,7 +46,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,41 +54,22 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pytest
+from listening import build, cue_audio, spoken_words
 
 ROOT = Path(__file__).resolve().parents[2]
 ROUTINE = ROOT / "routines" / "desk-hip-reset.yaml"
 PAD_MS = 150
-RATE_16K = 16_000
 MAX_WER = 0.04
 """The requirement; measured 1.8 % (piper renders every text the same way every time)."""
 
-_ONES = [
-    *("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"),
-    *("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen"),
-    *("seventeen", "eighteen", "nineteen"),
-]
-_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 HOMOPHONES = {"to": "two", "too": "two", "for": "four", "won": "one", "ate": "eight"}
 """Words that sound exactly like a number word: the recogniser's spelling is no mishearing."""
-
-
-def number_words(n: int) -> str:
-    """0 <= n < 1000 in words: 45 -> 'forty five'."""
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
-    rest = "" if n % 100 == 0 else " " + number_words(n % 100)
-    return f"{_ONES[n // 100]} hundred{rest}"
 
 
 def normalise(text: str) -> list[str]:
     """Lowercase words: numbers spelled out, hyphens split, other punctuation gone, and
     homophones of number words spelled as the number ("to" -> "two")."""
-    text = re.sub(r"\d+", lambda m: f" {number_words(int(m.group()))} ", text.lower())
-    text = re.sub(r"[^a-z' ]+", " ", text.replace("-", " "))
-    words = (w.strip("'") for w in text.split())
-    return [HOMOPHONES.get(w, w) for w in words if w]
+    return [HOMOPHONES.get(w, w) for w in spoken_words(text)]
 
 
 def joined(heard: list[str], said: list[str]) -> list[str]:
@@ -190,21 +170,6 @@ def transcribe(model: Any, audio: npt.NDArray[np.float32]) -> str:
     return " ".join(s.text.strip() for s in segments).strip()
 
 
-def cue_audio(
-    samples: npt.NDArray[np.float32], event: dict[str, Any], rate: int
-) -> npt.NDArray[np.float32]:
-    """One speech event with ``PAD_MS`` either side, resampled to 16 kHz."""
-    from math import gcd
-
-    from scipy.signal import resample_poly
-
-    lo = max(0, (event["start_ms"] - PAD_MS) * rate // 1000)
-    hi = min(len(samples), (event["end_ms"] + PAD_MS) * rate // 1000)
-    common = gcd(RATE_16K, rate)
-    resampled = resample_poly(samples[lo:hi], RATE_16K // common, rate // common)
-    return np.asarray(resampled, dtype=np.float32)
-
-
 def hearing(mp3: Path, timeline: Path, model: Any | None = None) -> Hearing:
     """Transcribe the first occurrence of every distinct spoken line of a build."""
     from routinecast.audio.decode import decode_audio
@@ -219,16 +184,8 @@ def hearing(mp3: Path, timeline: Path, model: Any | None = None) -> Hearing:
         if event["kind"] != "speech" or event["text"] in seen:
             continue
         seen.add(event["text"])
-        result.add(event["text"], transcribe(model, cue_audio(samples, event, rate)))
+        result.add(event["text"], transcribe(model, cue_audio(samples, event, rate, PAD_MS)))
     return result
-
-
-def build(routine: Path, output: Path, engine: str | None = None) -> tuple[Path, Path]:
-    """Build ``routine`` (MP3, timeline paths)."""
-    from routinecast import pipeline
-
-    built = pipeline.build(routine, pipeline.BuildOptions(output_dir=output, engine=engine))
-    return built.mp3, built.timeline_path
 
 
 @pytest.mark.slow

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,9 +26,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pytest
+from listening import RATE_16K, build, cue_audio, number_words, spoken_words
 
 PAD_MS = 100
-RATE_16K = 16_000
 PASS_RATE = 0.9
 
 ROUTINE = """\
@@ -57,29 +56,6 @@ HAND_PHONES = {
 }
 """ARPAbet for words CMUdict lacks, written as the voice says them (after the lexicon)."""
 
-_ONES = (
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-)
-_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
 _VOICELESS = frozenset({"P", "T", "K", "F", "TH"})
 _LETTER_PHONES = {
     "a": "AE",
@@ -113,25 +89,9 @@ _LETTER_PHONES = {
 Lookup = Callable[[str], "str | None"]
 
 
-def number_words(n: int) -> str:
-    """0 <= n < 1,000,000 in words, e.g. 45 -> 'forty five'."""
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
-    if n < 1000:
-        rest = "" if n % 100 == 0 else " " + number_words(n % 100)
-        return f"{_ONES[n // 100]} hundred{rest}"
-    rest = "" if n % 1000 == 0 else " " + number_words(n % 1000)
-    return f"{number_words(n // 1000)} thousand{rest}"
-
-
 def normalise(text: str) -> str:
     """Lowercase words only: numbers spelled out, hyphens split, other punctuation gone."""
-    text = re.sub(r"\d+", lambda m: f" {number_words(int(m.group()))} ", text.lower())
-    text = re.sub(r"[^a-z' ]+", " ", text.replace("-", " "))
-    words = (w.strip("'") for w in text.split())
-    return " ".join(w for w in words if w)
+    return " ".join(spoken_words(text))
 
 
 def _plural(phones: str) -> str:
@@ -206,24 +166,6 @@ def hear(decoder: Any, audio: npt.NDArray[np.float32]) -> str:
     return str(hyp.hypstr) if hyp is not None else ""
 
 
-def cue_audio(
-    samples: npt.NDArray[np.float32], event: dict[str, Any], rate: int
-) -> npt.NDArray[np.float32]:
-    """One speech event with ``PAD_MS`` either side, resampled to 16 kHz.
-
-    22050 Hz -> 16 kHz is ``resample_poly(x, 320, 441)`` (160/441 would give 8 kHz).
-    """
-    from math import gcd
-
-    from scipy.signal import resample_poly
-
-    lo = max(0, (event["start_ms"] - PAD_MS) * rate // 1000)
-    hi = min(len(samples), (event["end_ms"] + PAD_MS) * rate // 1000)
-    common = gcd(RATE_16K, rate)
-    resampled = resample_poly(samples[lo:hi], RATE_16K // common, rate // common)
-    return np.asarray(resampled, dtype=np.float32)
-
-
 @dataclass
 class Recognition:
     """How many of a build's spoken cues the recogniser got exactly right."""
@@ -252,20 +194,12 @@ def recognition(mp3: Path, timeline: Path) -> Recognition:
     samples = decode_audio(mp3, rate)
     result = Recognition(total=len(speech))
     for event in speech:
-        want, got = normalise(event["text"]), hear(decoder, cue_audio(samples, event, rate))
+        want, got = normalise(event["text"]), hear(decoder, cue_audio(samples, event, rate, PAD_MS))
         if got == want:
             result.recognised += 1
         else:
             result.misses.append((want, got))
     return result
-
-
-def build(routine: Path, output: Path, engine: str | None = None) -> tuple[Path, Path]:
-    """Build ``routine`` (MP3, timeline paths)."""
-    from routinecast import pipeline
-
-    built = pipeline.build(routine, pipeline.BuildOptions(output_dir=output, engine=engine))
-    return built.mp3, built.timeline_path
 
 
 @pytest.mark.slow
@@ -281,7 +215,7 @@ def test_piper_speech_is_recognised(tmp_path: Path) -> None:
 def test_cues_are_resampled_to_16_khz() -> None:
     samples = np.zeros(22050 * 3, np.float32)
     event = {"start_ms": 1000, "end_ms": 2000}
-    assert len(cue_audio(samples, event, 22050)) == 19_200  # 1.2 s at 16 kHz
+    assert len(cue_audio(samples, event, 22050, PAD_MS)) == 19_200  # 1.2 s at 16 kHz
 
 
 def test_normalise_spells_numbers_and_drops_punctuation() -> None:
