@@ -48,7 +48,7 @@ from routinecast.request import BuildOptions as BuildOptions
 from routinecast.request import BuildResult as BuildResult
 from routinecast.speech.cache import ClipCache
 from routinecast.speech.clip import ceil_ms, clip_ms
-from routinecast.speech.engines.base import SpeechEngine
+from routinecast.speech.engines.base import SpeechEngine, own_files
 from routinecast.speech.engines.registry import resolve_name
 from routinecast.speech.lexicon import Lexicon
 from routinecast.speech.synth import EngineSpec, Progress, Synthesizer, preload_levelling
@@ -403,10 +403,7 @@ def _remember(
 ) -> None:
     """Leave the receipt of this build: what it read besides YAML, and what it made."""
     extra = [*sounds.files.values(), *([options.music] if options.music else [])]
-    voice = synth.spec.voice or ""
-    if voice.endswith(".onnx"):  # a voice file of the user's own
-        extra += [Path(voice).expanduser(), Path(f"{Path(voice).expanduser()}.json")]
-    for file in extra:
+    for file in [*extra, *own_files(synth.engine)]:
         read.add_file(file)
     stamp, ffmpeg = receipts.environment_stamp(), ffmpeg_identity()
     receipt = receipts.Receipt(read, made.key, made.written, made.lines, stamp, ffmpeg)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -62,3 +64,13 @@ def test_fake_engine_lengths_are_exact() -> None:
     assert len(engine.synthesize("Go.")) == 300 * SAMPLE_RATE // 1000
     assert len(engine.synthesize("ab" * 10)) == 1000 * SAMPLE_RATE // 1000
     assert engine.calls == ["Go.", "ab" * 10]
+
+
+def test_a_voice_given_by_path_names_its_files_for_receipts(tmp_path: Path) -> None:
+    from routinecast.speech.engines.base import own_files
+    from routinecast.speech.engines.piper_engine import PiperEngine
+
+    model = tmp_path / "my-voice.onnx"
+    assert own_files(PiperEngine(str(model))) == [model, tmp_path / "my-voice.onnx.json"]
+    assert own_files(PiperEngine()) == [], "the bundled voice is the packages' to stamp"
+    assert own_files(SilentEngine()) == []

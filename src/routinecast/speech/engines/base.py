@@ -9,6 +9,7 @@ numpy is imported inside the helpers: ``plan`` builds engines for their identity
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from routinecast import SAMPLE_RATE
@@ -50,6 +51,13 @@ class SpeechEngine(Protocol):
     def voices(self) -> list[VoiceInfo]:
         """The voices this engine can use here."""
         ...
+
+
+def own_files(engine: SpeechEngine) -> list[Path]:
+    """The user's files ``engine``'s voice is read from (a voice given by path), if it has
+    an ``own_files()``: what a build's receipt must check besides the routine's files."""
+    files = getattr(engine, "own_files", None)
+    return list(files()) if callable(files) else []
 
 
 def warm_up(engine: SpeechEngine) -> None:

