@@ -155,10 +155,10 @@ def invoke(args: list[str]) -> tuple[int, str, str]:
 
 
 def clip_files(cache: Path) -> list[Path]:
-    """Every file in the cache but the remembered master gains (``master/*.gain``) and the
-    store of built files (``built/``)."""
+    """Every file in the cache but the remembered master gains (``master/*.gain``), the
+    store of built files (``built/``) and the prepared voice graphs (``voices/``)."""
     found = sorted(cache.glob("*/*")) if cache.exists() else []
-    return [p for p in found if p.parent.name not in ("master", "built")]
+    return [p for p in found if p.parent.name not in ("master", "built", "voices")]
 
 
 def forget_built(cache: Path) -> None:
@@ -813,7 +813,9 @@ def test_stop_signal_during_a_cold_build(tmp_path: Path, stop: str, moment: str)
 
 def _temp_mp3_exists(out: Path) -> Callable[[object], bool]:
     def check(_: object) -> bool:
-        if any(p.name.startswith(f".{STEM}.mp3.tmp-") for p in out.iterdir()):
+        """ffmpeg is writing: the temporary MP3, or the pieces encoded side by side."""
+        pieces = [p for p in out.glob(".pieces-*/*.mp3")]
+        if pieces or any(p.name.startswith(f".{STEM}.mp3.tmp-") for p in out.iterdir()):
             time.sleep(0.5)  # well into the encoding
             return True
         return False

@@ -29,16 +29,16 @@ SUFFIXES = (".mp3", ".timeline.json", ".vtt")
 
 @pytest.fixture
 def encodes(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
-    """Every MP3 the encoder writes (a spy around ``encode_mp3``)."""
-    from routinecast.audio import encode
+    """Every MP3 the build encodes (a spy around ``encode_split``)."""
+    from routinecast.audio import splice
 
-    real, calls = encode.encode_mp3, []
+    real, calls = splice.encode_split, []
 
-    def spy(chunks: Any, dest: Path, *args: Any, **kwargs: Any) -> None:
+    def spy(render: Any, total: int, dest: Path, *args: Any, **kwargs: Any) -> None:
         calls.append(dest)
-        real(chunks, dest, *args, **kwargs)
+        real(render, total, dest, *args, **kwargs)
 
-    monkeypatch.setattr(encode, "encode_mp3", spy)
+    monkeypatch.setattr(splice, "encode_split", spy)
     return calls
 
 

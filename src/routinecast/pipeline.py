@@ -60,6 +60,10 @@ from routinecast.timing.schedule import TONE_GUARD_MS
 from routinecast.timing.script import build_script, spoken_texts
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from routinecast.audio.music import MusicBed
     from routinecast.audio.tags import Tags
     from routinecast.dsp.samples import Samples
 
@@ -542,18 +546,29 @@ def _write(
     keep: tuple[FileStore, str],
 ) -> None:
     """Encode, tag and write the captions to temporaries, keep the MP3, commit all three."""
-    from routinecast.audio.encode import encode_mp3
-    from routinecast.audio.mix import render
+    from routinecast.audio.mix import render, total_samples
+    from routinecast.audio.splice import encode_split
     from routinecast.audio.tags import write_tags
 
     timeline = job.timeline
     with outputs, receipts.final_names(outputs):
         with clock.stage("mix+encode"):
             bed = _music_bed(options, timeline)
-            encode_mp3(
-                render(timeline, job.clips, job.gain, bed=bed, sounds=job.sounds),
-                outputs.temp[".mp3"],
-                _mp3_settings(options),
+
+            def piece(start: int, stop: int) -> Iterator[npt.NDArray[np.int16]]:
+                own = bed.fork() if bed is not None else None
+                return render(
+                    timeline,
+                    job.clips,
+                    job.gain,
+                    bed=own,
+                    sounds=job.sounds,
+                    start=start,
+                    stop=stop,
+                )
+
+            encode_split(
+                piece, total_samples(timeline), outputs.temp[".mp3"], _mp3_settings(options)
             )
         with clock.stage("tags"):
             write_tags(outputs.temp[".mp3"], _tags(job.routine, timeline), timeline.chapters)
@@ -566,7 +581,7 @@ def _write(
             outputs.commit()
 
 
-def _music_bed(options: BuildOptions, timeline: Timeline) -> Callable[[int, int], Samples] | None:
+def _music_bed(options: BuildOptions, timeline: Timeline) -> MusicBed | None:
     if options.music is None:
         return None
     from routinecast.audio.music import MusicBed

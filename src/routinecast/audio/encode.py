@@ -10,6 +10,10 @@ the delay and padding fields behind a "LAME" string, and ffmpeg would otherwise
 write "Lavc<version>".
 
 Tags are not written here (``-id3v2_version 0``): ``audio.tags`` adds them.
+
+LAME's bit reservoir is off (``-reservoir 0``): every frame holds its own bits, so
+frames of encodes made side by side can be joined (``audio.splice``). On this
+content it cost 0.07 dB of signal-to-noise ratio at 96 kbps (``docs/encoder.md``).
 """
 
 from __future__ import annotations
@@ -97,7 +101,7 @@ def encode_mp3(
     reading; if ``chunks`` raises, ffmpeg is killed, ``dest`` removed and the
     exception (even ``KeyboardInterrupt``) propagates unchanged.
     """
-    _check_folder(dest)
+    check_folder(dest)
     with tempfile.TemporaryFile() as log:
         proc = _start(_command(dest, settings), log)
         try:
@@ -116,6 +120,7 @@ def _command(dest: Path, settings: Mp3Settings) -> list[str]:
         *("-f", "s16le", "-ar", rate, "-ac", "1", "-i", "pipe:0"),
         *("-c:a", "libmp3lame", "-b:a", f"{settings.bitrate_kbps}k", "-ar", rate, "-ac", "1"),
         *_level(settings),
+        *("-reservoir", "0"),
         *("-id3v2_version", "0", "-write_xing", "1"),
         *("-metadata:s:a:0", f"encoder={_LAME_TAG_ENCODER}"),
         *("-f", "mp3", f"file:{dest}"),
@@ -128,7 +133,8 @@ def _level(settings: Mp3Settings) -> tuple[str, ...]:
     return ("-compression_level", str(settings.compression_level))
 
 
-def _check_folder(dest: Path) -> None:
+def check_folder(dest: Path) -> None:
+    """Refuse a destination whose folder does not exist, naming it."""
     if not dest.parent.is_dir():
         raise OutputError(f"folder {dest.parent} does not exist", path=dest)
 

@@ -59,18 +59,22 @@ def render(
     chunk_ms: int = CHUNK_MS,
     bed: Callable[[int, int], Samples] | None = None,
     sounds: Mapping[str, Samples] | None = None,
+    start: int = 0,
+    stop: int | None = None,
 ) -> Iterator[npt.NDArray[np.int16]]:
-    """int16 chunks of the whole file; ``bed(start, n)`` adds a music bed if given.
+    """int16 chunks of the file from sample ``start`` to ``stop`` (its end if None).
 
-    ``sounds`` holds the user's sound (by tone name) for every event that names one.
+    ``bed(start, n)`` adds a music bed if given. ``sounds`` holds the user's sound (by
+    tone name) for every event that names one. Any range renders exactly the samples
+    the whole file has there, so pieces can be rendered apart (``audio.splice``).
     """
     rate = timeline.sample_rate
-    total = sample_at(timeline.duration_ms, rate)
+    total = total_samples(timeline) if stop is None else min(stop, total_samples(timeline))
     gain = np.float32(10 ** (gain_db / 20))
     placed = sorted(((sample_at(e.start_ms, rate), e) for e in timeline.events), key=lambda p: p[0])
     step = sample_at(chunk_ms, rate)
     first = 0
-    for a in range(0, total, step):
+    for a in range(start, total, step):
         b = min(total, a + step)
         buf = np.zeros(b - a, dtype=np.float32)
         while (
@@ -87,6 +91,11 @@ def render(
         if bed is not None:
             buf += bed(a, b - a)
         yield to_int16(buf)
+
+
+def total_samples(timeline: Timeline) -> int:
+    """How many samples the file holds."""
+    return sample_at(timeline.duration_ms, timeline.sample_rate)
 
 
 def _add(buf: Samples, a: int, pos: int, audio: Samples) -> None:

@@ -34,6 +34,7 @@ it begins does not click.  A file ffmpeg cannot read raises ``InputError`` namin
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
@@ -93,6 +94,13 @@ class MusicBed:
         duck = self._duck.amount(start, n)
         gain = 10.0 ** ((self.gain_db - DUCK_DB * duck) / 20.0) * self._fades(start, n)
         return (music * gain).astype(np.float32)
+
+    def fork(self) -> MusicBed:
+        """The same bed with its own read position, for rendering another piece at once."""
+        twin = copy.copy(self)
+        twin._reader = twin._new_reader()
+        twin._pos = 0
+        return twin
 
     def _new_reader(self) -> _Reader:
         seam = _ms(SEAM_MS, self.rate)

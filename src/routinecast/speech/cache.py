@@ -132,10 +132,11 @@ class ClipCache:
         return count, total
 
     def clear(self) -> int:
-        """Delete every clip (and stray temporaries); returns how many clips were removed."""
+        """Delete every clip, remembered gain, prepared voice and stray temporary; returns
+        how many clips were removed."""
         count = 0
         for item in self._entries():
-            if item.suffix in (".clip", ".gain", ".sound", TMP_SUFFIX):
+            if item.suffix in (".clip", ".gain", ".sound", ".onnx", TMP_SUFFIX):
                 try:
                     item.unlink(missing_ok=True)
                 except OSError as exc:

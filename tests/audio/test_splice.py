@@ -1,0 +1,202 @@
+"""Tests for routinecast.audio.splice, mpeg and infotag: one MP3 from encodes side by side.
+
+The real path throughout: ffmpeg encodes the pieces, the joined file is decoded back by
+ffmpeg and read by mutagen, and compared with one whole encode of the same PCM.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import mutagen.mp3
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from routinecast.audio import infotag, mpeg
+from routinecast.audio.decode import decode_audio
+from routinecast.audio.encode import Mp3Settings, encode_mp3
+from routinecast.audio.splice import MIN_PIECE_S, WARM_FRAMES, Piece, encode_split, plan
+from routinecast.errors import OutputError
+
+SR = 22050
+SETTINGS = Mp3Settings()
+FRAME = 576
+Int16 = npt.NDArray[np.int16]
+
+
+def _speechy(seconds: float, seed: int = 1) -> Int16:
+    """Noise in syllable-like bursts with pauses and a few tones: loud, busy content."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * SR)
+    t = np.arange(n) / SR
+    envelope = np.clip(np.sin(2 * np.pi * 1.7 * t), 0.0, None) ** 2
+    x = 0.3 * rng.standard_normal(n) * envelope + 0.2 * np.sin(2 * np.pi * 440 * t) * (t % 7 < 1)
+    return np.asarray(np.clip(x, -1, 1) * 32767, dtype=np.int16)
+
+
+def _chunks(pcm: Int16, size: int = 44100) -> Iterator[Int16]:
+    for at in range(0, len(pcm), size):
+        yield pcm[at : at + size]
+
+
+def _renderer(pcm: Int16) -> object:
+    def render(start: int, stop: int) -> Iterator[Int16]:
+        return _chunks(pcm[start:stop])
+
+    return render
+
+
+@pytest.fixture(scope="module")
+def long_pcm() -> Int16:
+    return _speechy(3 * MIN_PIECE_S + 7.3)
+
+
+@pytest.fixture(scope="module")
+def whole(long_pcm: Int16, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dest = tmp_path_factory.mktemp("whole") / "whole.mp3"
+    encode_mp3(_chunks(long_pcm), dest, SETTINGS)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def joined(long_pcm: Int16, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dest = tmp_path_factory.mktemp("joined") / "joined.mp3"
+    encode_split(_renderer(long_pcm), len(long_pcm), dest, SETTINGS, count=3)  # type: ignore[arg-type]
+    return dest
+
+
+# --- the plan ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seconds", [0.5, MIN_PIECE_S * 2 - 1, MIN_PIECE_S * 2, 1000.7])
+@pytest.mark.parametrize("count", [1, 2, 3, 8])
+def test_pieces_keep_every_frame_once_in_order(seconds: float, count: int) -> None:
+    total = int(seconds * SR)
+    pieces = plan(total, SETTINGS, count)
+    assert 1 <= len(pieces) <= count
+    if len(pieces) > 1:
+        assert total // len(pieces) >= MIN_PIECE_S * SR - FRAME
+    assert pieces[0].keep_from == 0 and pieces[-1].keep_to is None and pieces[-1].end == total
+    for before, after in itertools.pairwise(pieces):
+        assert before.keep_to == after.keep_from
+        assert after.first == after.keep_from - WARM_FRAMES
+        assert before.end == min(total, (before.keep_to or 0) * FRAME + WARM_FRAMES * FRAME)
+
+
+def test_a_short_file_is_one_piece() -> None:
+    assert plan(SR * 30, SETTINGS, 2) == [Piece(0, 0, None, SR * 30)]
+
+
+# --- frames and the Info frame ---------------------------------------------------------
+
+
+def test_frame_lengths_follow_the_header() -> None:
+    assert mpeg.frame_size(0xFFF3A0C0) == 313  # MPEG-2 Layer III, 96 kbps, 22050 Hz
+    assert mpeg.frame_size(0xFFF3A2C0) == 314  # the same, padded
+    assert mpeg.frame_size(0xFFFB9064) == 417  # MPEG-1, 128 kbps, 44100 Hz
+    for bad in (0x12345678, 0xFFF5A0C0, 0xFFF3F0C0):
+        with pytest.raises(mpeg.FrameError):
+            mpeg.frame_size(bad)
+
+
+def test_frames_refuse_a_cut_stream(whole: Path) -> None:
+    data = whole.read_bytes()
+    assert sum(f.size for f in mpeg.frames(data)) == len(data)
+    with pytest.raises(mpeg.FrameError):
+        mpeg.frames(data[:-100])
+
+
+def _slow_crc(data: bytes, crc: int = 0) -> int:
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return crc
+
+
+@pytest.mark.parametrize("size", [0, 1, 255, 256, 257, 4099, 70001])
+def test_crc16_is_crc16_arc_and_continues(size: int) -> None:
+    data = os.urandom(size)
+    assert infotag.crc16(data) == _slow_crc(data)
+    assert infotag.crc16(data, 0xBEEF) == _slow_crc(data, 0xBEEF)
+    cut = size // 3
+    assert infotag.crc16(data[cut:], infotag.crc16(data[:cut])) == _slow_crc(data)
+
+
+def test_info_frame_of_one_encode_is_what_ffmpeg_wrote(tmp_path: Path) -> None:
+    pcm = _speechy(40.0)  # an even length: ffmpeg counts the padding of an odd one 2 short
+    dest = tmp_path / "one.mp3"
+    encode_mp3(_chunks(pcm), dest, SETTINGS)
+    data = dest.read_bytes()
+    found = mpeg.frames(data)
+    info = data[: found[0].size]
+    assert len(found) > 2 * 400  # the seek table's bags have halved at least once
+    crc = infotag.crc16(data[found[1].offset :])
+    assert infotag.rewrite(info, [f.size for f in found[1:]], crc, len(pcm), FRAME) == info
+
+
+# --- the joined file -----------------------------------------------------------------
+
+
+def test_joined_file_decodes_to_the_exact_length(
+    joined: Path, whole: Path, long_pcm: Int16
+) -> None:
+    decoded = decode_audio(joined, SR)
+    assert len(decoded) == len(long_pcm)
+    audio = mutagen.mp3.MP3(joined)
+    assert audio.info.length == pytest.approx(len(long_pcm) / SR, abs=0.03)
+    ours, theirs = _info(joined), _info(whole)
+    assert infotag.delay_of(ours) == infotag.delay_of(theirs) > 0
+    frames = len(mpeg.frames(joined.read_bytes())) - 1
+    assert frames == len(mpeg.frames(whole.read_bytes())) - 1
+    assert infotag.padding_of(ours) == frames * FRAME - len(long_pcm) - infotag.delay_of(ours)
+
+
+def _info(path: Path) -> bytes:
+    data = path.read_bytes()
+    return data[: mpeg.frames(data)[0].size]
+
+
+def test_joined_file_sounds_like_one_encode(joined: Path, whole: Path, long_pcm: Int16) -> None:
+    source = long_pcm.astype(np.float64) / 32767
+    one, split = decode_audio(whole, SR)[: len(source)], decode_audio(joined, SR)
+    noise_one, noise_split = one - source, split - source
+    assert _rms(noise_split) <= 1.1 * _rms(noise_one)
+    for piece in plan(len(long_pcm), SETTINGS, 3)[1:]:
+        at = piece.keep_from * FRAME
+        near = slice(at - 4 * FRAME, at + 4 * FRAME)
+        assert _rms(noise_split[near]) <= 1.5 * _rms(noise_one[near]) + 1e-4
+        assert np.max(np.abs(split[near] - one[near])) < 0.02
+
+
+def _rms(x: npt.NDArray[np.floating]) -> float:
+    return float(np.sqrt(np.mean(np.square(x))))
+
+
+def test_a_failing_piece_fails_the_whole_and_leaves_nothing(
+    tmp_path: Path, long_pcm: Int16
+) -> None:
+    def render(start: int, stop: int) -> Iterator[Int16]:
+        if start > 0:
+            raise RuntimeError("the mix broke")
+        return _chunks(long_pcm[start:stop])
+
+    dest = tmp_path / "out.mp3"
+    with pytest.raises(RuntimeError, match="the mix broke"):
+        encode_split(render, len(long_pcm), dest, SETTINGS, count=2)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_folder_is_an_output_error(tmp_path: Path, long_pcm: Int16) -> None:
+    with pytest.raises(OutputError, match="does not exist"):
+        encode_split(
+            _renderer(long_pcm),  # type: ignore[arg-type]
+            len(long_pcm),
+            tmp_path / "nowhere" / "out.mp3",
+            SETTINGS,
+            count=2,
+        )

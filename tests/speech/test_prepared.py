@@ -1,0 +1,67 @@
+"""Tests for routinecast.speech.engines.prepared: the piper graph optimised once, kept.
+
+Real piper throughout: the voice is loaded from the kept graph and from the model
+itself, and both speak the same samples.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+import pytest
+
+from routinecast.speech.cache import ClipCache
+from routinecast.speech.engines import prepared
+from routinecast.speech.engines.piper_engine import PiperEngine, _voice_files
+
+LINE = "Lie on your back with both knees bent."
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("ROUTINECAST_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def _kept() -> Path:
+    model, _ = _voice_files(None)
+    return prepared.prepared_path(model, onnxruntime.__version__)
+
+
+def _speak() -> np.ndarray:
+    return np.asarray(PiperEngine(threads=1).synthesize(LINE))
+
+
+def test_the_kept_graph_speaks_the_same_samples(cache: Path) -> None:
+    first = _speak()
+    kept = _kept()
+    assert kept.is_file() and kept.parent == cache / prepared.FOLDER
+    stamp = kept.stat().st_mtime_ns
+    again = _speak()
+    assert kept.stat().st_mtime_ns == stamp  # loaded, not written again
+    np.testing.assert_array_equal(first, again)
+    assert not list(kept.parent.glob("*.tmp"))
+
+
+def test_a_damaged_kept_graph_is_made_again(cache: Path) -> None:
+    first = _speak()
+    _kept().write_bytes(b"not a model")
+    np.testing.assert_array_equal(_speak(), first)
+    assert _kept().stat().st_size > 1_000_000
+
+
+def test_an_unwritable_cache_only_means_optimising_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("ROUTINECAST_CACHE_DIR", str(blocker / "cache"))
+    assert _speak().size > 0
+
+
+def test_cache_clear_removes_kept_graphs(cache: Path) -> None:
+    _speak()
+    ClipCache(cache).clear()
+    assert not _kept().exists()
