@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from routinecast.audio.tones import render_tone
+from routinecast.dsp import filters
 from routinecast.dsp.level import true_peak_dbtp
 from routinecast.dsp.samples import Samples
 from routinecast.timeline import Event, Timeline
@@ -129,20 +130,15 @@ def measurement_pieces(
 class LoudnessMeter:
     """BS.1770-4 integrated loudness of a mono signal fed in pieces, in O(length / 100 ms).
 
-    The same K-weighting filters (pyloudnorm's ``IIRfilter``), 400 ms blocks every
+    The same K-weighting filters (``dsp.filters.k_weighting``), 400 ms blocks every
     100 ms and gates (-70 LUFS absolute, -10 LU relative) as ``level.integrated_lufs``,
     which it matches to within 0.001 LU; a signal under 400 ms is padded with silence.
     """
 
     def __init__(self, rate: int) -> None:
-        from pyloudnorm.iirfilter import IIRfilter
-
         self.rate = rate
         self.hop = rate // 10
-        shelf = IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, rate, "high_shelf")
-        high_pass = IIRfilter(0.0, 0.5, 38.0, rate, "high_pass")
-        self.sos = np.array([np.concatenate([f.b, f.a]) for f in (shelf, high_pass)])
-        self.scale = shelf.passband_gain * high_pass.passband_gain
+        self.sos, self.scale = filters.k_weighting(rate)
         self.state = np.zeros((2, 2))
         self.segments: list[float] = []
         self.partial = 0.0
@@ -151,9 +147,7 @@ class LoudnessMeter:
 
     def feed(self, samples: Samples) -> None:
         """Add the next piece of the signal."""
-        from scipy.signal import sosfilt
-
-        y, self.state = sosfilt(self.sos, np.asarray(samples, np.float64), zi=self.state)
+        y, self.state = filters.sosfilt(self.sos, np.asarray(samples, np.float64), zi=self.state)
         self.count += len(y)
         self._accumulate(np.square(self.scale * y))
 

@@ -3,7 +3,7 @@
 ``measure(mp3, doc)`` decodes the MP3 and returns a ``Quality`` report; ``problems``
 compares it with the targets (integrated loudness within 1 LU, true peak <= -1 dBTP,
 no clipped samples, no jump at any tone or clip edge). Loudness and true peak come
-from ``audio.level`` (pyloudnorm, BS.1770).
+from ``dsp.level`` (BS.1770, with pyloudnorm's K-weighting filters).
 """
 
 from __future__ import annotations

@@ -85,7 +85,7 @@ def _read(path: Path) -> bytes:
 
 def _decode(path: Path, rate: int) -> Samples:
     """Mono float32 at ``rate``, through pydub."""
-    from scipy.signal import resample_poly
+    from routinecast.dsp.filters import resample_poly
 
     with warnings.catch_warnings():  # on import: no ffmpeg on PATH; audioop deprecated
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -4,6 +4,9 @@
   shorter than one 400 ms gating block are padded with trailing silence first, so
   a short word reads as its loudness over 400 ms.  Silence reads ``-inf``.
 * ``true_peak_dbtp``: peak of the 4x oversampled signal (``resample_poly``).
+
+Every filter is ``dsp.filters``, numpy alone: scipy's signal and ndimage packages took
+about a second to import in every process that levelled or measured a clip.
 * ``level_clip``: gain a clip to a target loudness (default -16 LUFS), then run a
   smooth look-ahead peak limiter so the true peak stays <= the ceiling (default
   -2 dBTP), re-measure and re-gain (at most 3 times) until the clip is within
@@ -36,13 +39,13 @@ oversampling again; a trim follows if the estimate missed.
 
 from __future__ import annotations
 
-import functools
 import math
-from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from routinecast import SAMPLE_RATE
+from routinecast.dsp import filters
 from routinecast.dsp.constants import BAND_LIMIT_HZ
 
 __all__ = ["BAND_LIMIT_HZ", "integrated_lufs", "level_clip", "max_step", "true_peak_dbtp"]
@@ -67,17 +70,6 @@ HOLD_MS = 10.0
 RELEASE_MS = 60.0
 MARGIN_DB = 0.1
 """The limiter aims this far under the ceiling to absorb inter-sample overshoot."""
-
-
-@functools.cache
-def _k_weighting(sample_rate: int) -> tuple[FloatArray, float]:
-    """pyloudnorm's K-weighting filters (high shelf, then high pass) as one SOS and a gain."""
-    from pyloudnorm.iirfilter import IIRfilter  # scipy.signal costs ~1 s to import
-
-    shelf = IIRfilter(4.0, 1 / np.sqrt(2), 1500.0, sample_rate, "high_shelf")
-    high_pass = IIRfilter(0.0, 0.5, 38.0, sample_rate, "high_pass")
-    sos = np.array([np.concatenate([f.b, f.a]) for f in (shelf, high_pass)], dtype=np.float64)
-    return sos, float(shelf.passband_gain * high_pass.passband_gain)
 
 
 def _block_powers(power: FloatArray, sample_rate: int) -> FloatArray:
@@ -116,19 +108,15 @@ def integrated_lufs(samples: ArrayLike, sample_rate: int) -> float:
     short = math.ceil(BLOCK_S * sample_rate) - x.size
     if short > 0:
         x = np.pad(x, (0, short))
-    from scipy.signal import sosfilt
-
-    sos, scale = _k_weighting(sample_rate)
-    weighted = scale * sosfilt(sos, x)
+    sos, scale = filters.k_weighting(sample_rate)
+    weighted = scale * filters.sosfilt(sos, x)[0]
     with np.errstate(all="ignore"):
         lufs = _gated(_block_powers(np.square(weighted), sample_rate))
     return lufs if math.isfinite(lufs) else -math.inf
 
 
 def _oversample(x: FloatArray) -> FloatArray:
-    from scipy.signal import resample_poly
-
-    return np.asarray(resample_poly(x, OVERSAMPLE, 1), dtype=np.float64)
+    return filters.resample_poly(x, OVERSAMPLE, 1)
 
 
 def true_peak_dbtp(samples: ArrayLike, sample_rate: int) -> float:
@@ -178,15 +166,15 @@ def _release(held_db: FloatArray, rate: int) -> FloatArray:
 
 def _reduction_envelope(need_db: FloatArray, rate: int) -> FloatArray:
     """Smooth gain reduction (dB) that is >= need_db at every sample."""
-    from scipy.ndimage import maximum_filter1d, uniform_filter1d
-
     half = _ms(LOOKAHEAD_MS / 2, rate)
     box = half // 2
     hold = 2 * (_ms(HOLD_MS, rate) // 2)
-    held = maximum_filter1d(need_db, size=2 * half + hold + 1, origin=hold // 2, mode="constant")
+    held = filters.maximum_filter1d(
+        need_db, size=2 * half + hold + 1, origin=hold // 2, mode="constant"
+    )
     smooth = _release(held, rate)
     for _ in range(2):
-        smooth = uniform_filter1d(smooth, size=2 * box + 1, mode="nearest")
+        smooth = filters.uniform_filter1d(smooth, size=2 * box + 1, mode="nearest")
     return smooth
 
 
@@ -194,10 +182,8 @@ class _Peaks:
     """A clip's 4x oversampled magnitude, computed once for every re-gain round."""
 
     def __init__(self, x: FloatArray) -> None:
-        from scipy.ndimage import maximum_filter1d
-
         self.up = np.abs(_oversample(x))
-        near = maximum_filter1d(self.up, size=OVERSAMPLE + 1)[::OVERSAMPLE][: x.size]
+        near = filters.maximum_filter1d(self.up, size=OVERSAMPLE + 1)[::OVERSAMPLE][: x.size]
         with np.errstate(divide="ignore"):
             self.near_db = 20.0 * np.log10(near)
         """The oversampled peak within half a sample of each sample, in dB."""
@@ -209,13 +195,11 @@ class _Peaks:
 
 def _reduction(peaks: _Peaks, sample_rate: int, gain_db: float, ceiling: float) -> FloatArray:
     """Smooth per-sample gain reduction (dB) keeping the gained clip's peaks <= ``ceiling``."""
-    from scipy.ndimage import maximum_filter1d
-
     need_db = np.maximum(peaks.near_db + gain_db - ceiling, 0.0)
     if not np.any(need_db):
         return np.zeros_like(need_db)
     envelope = _reduction_envelope(need_db, sample_rate)
-    return np.asarray(maximum_filter1d(envelope, size=3), dtype=np.float64)
+    return filters.maximum_filter1d(envelope, size=3)
 
 
 def _peak_estimate(peaks: _Peaks, gain_db: float, factor: FloatArray, ceiling: float) -> float:
@@ -293,28 +277,21 @@ def level_clip(
     return _under_ceiling(best, sample_rate, ceiling_dbtp).astype(np.float32)
 
 
-@functools.cache
-def _lowpass(sample_rate: int, cutoff_hz: int) -> Any:
-    from scipy.signal import butter
-
-    return butter(8, cutoff_hz, btype="low", fs=sample_rate, output="sos")
-
-
 def band_limit(
     samples: ArrayLike, sample_rate: int, cutoff_hz: int = BAND_LIMIT_HZ
 ) -> NDArray[np.float32]:
     """Zero-phase low-pass (no timing shift) at ``cutoff_hz``."""
-    from scipy.signal import sosfiltfilt
-
     x = np.asarray(samples, dtype=np.float64)
     if x.size < 64:
         return x.astype(np.float32)
-    out: NDArray[np.float32] = sosfiltfilt(_lowpass(sample_rate, cutoff_hz), x).astype(np.float32)
+    out: NDArray[np.float32] = filters.lowpass_zero_phase(x, sample_rate, cutoff_hz).astype(
+        np.float32
+    )
     return out
 
 
 def preload() -> None:
-    """Import the measuring libraries now (~0.8 s); run in a thread while a voice loads."""
-    import pyloudnorm  # noqa: F401
-    import scipy.ndimage
-    import scipy.signal  # noqa: F401
+    """Prepare the filters levelling uses now (a few ms); run in a thread while a voice loads."""
+    tick = np.zeros(SAMPLE_RATE // 2)
+    tick[0] = 0.5
+    level_clip(band_limit(tick, SAMPLE_RATE), SAMPLE_RATE)

@@ -243,7 +243,7 @@ class _Ticks:
 
 
 def preload_levelling() -> None:
-    """Import the levelling libraries in a thread (about a second, half of it scipy)."""
+    """Prepare the levelling filters in a thread (numpy and a few ms of set-up)."""
     from routinecast.dsp.level import preload
 
     threading.Thread(target=preload, name="preload", daemon=True).start()

@@ -76,7 +76,7 @@ def to_rate(samples: npt.NDArray[np.floating], rate: int) -> Samples:
         return data
     from math import gcd
 
-    from scipy.signal import resample_poly
+    from routinecast.dsp.filters import resample_poly
 
     g = gcd(rate, SAMPLE_RATE)
     out: Samples = resample_poly(data, SAMPLE_RATE // g, rate // g).astype(np.float32)

@@ -1,0 +1,94 @@
+"""Polyphase resampling, as ``scipy.signal.resample_poly`` does it.
+
+* ``resample_poly(x, up, down)``: ``scipy.signal.resample_poly`` with its defaults.
+  After dividing by the gcd, the filter is scipy's ``firwin(20 * max + 1, 1 / max,
+  window=("kaiser", 5.0))`` (windowed sinc scaled to unit DC gain) times ``up``.
+  Output ``i`` is that filter centred on upsampled position ``i * down``; it is
+  computed polyphase, each output reading only the taps of its phase: one
+  ``np.convolve`` per phase, kept every ``down``-th sample, when ``down`` is small,
+  else one gathered multiply-add per tap over just the kept outputs.  The result has
+  ``ceil(len(x) * up / down)`` samples, trimmed as scipy trims them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+
+from routinecast.dsp.filters.common import FloatArray, as_signal
+
+PHASE_DOWN = 8
+"""resample_poly convolves each phase in full when ``down`` is at most this, else it
+computes only the outputs it keeps, gathering ``x`` once per tap."""
+GATHER = 1 << 16
+"""resample_poly outputs gathered at once when ``down`` > PHASE_DOWN."""
+
+
+def _kaiser_lowpass(taps: int, cutoff: float, beta: float = 5.0) -> FloatArray:
+    """``scipy.signal.firwin(taps, cutoff, window=("kaiser", beta))``: unit DC gain."""
+    m = np.arange(taps) - 0.5 * (taps - 1)
+    h = cutoff * np.sinc(cutoff * m) * np.kaiser(taps, beta)
+    return np.asarray(h / np.sum(h), dtype=np.float64)
+
+
+def _phases(h: FloatArray, up: int) -> FloatArray:
+    """``phases[p, m] = h[p + m * up]``, zero past the end of ``h``."""
+    taps = -(-h.size // up)
+    padded = np.zeros(taps * up)
+    padded[: h.size] = h
+    return padded.reshape(taps, up).T.copy()
+
+
+def _phase_filter(
+    x: FloatArray, h: FloatArray, up: int, down: int, offset: int, count: int
+) -> FloatArray:
+    """Outputs ``i < count`` at upsampled positions ``offset + i * down``, phase by phase.
+
+    Outputs ``r, r + up, ...`` share a phase: every ``down``-th sample of one
+    ``np.convolve`` of ``x`` with that phase's taps.
+    """
+    out = np.zeros(count)
+    phases = _phases(h, up)
+    for r in range(min(up, count)):
+        start, p = divmod(offset + r * down, up)
+        picked = np.convolve(x, phases[p])[start::down][: -(-(count - r) // up)]
+        out[r : r + up * picked.size : up] = picked
+    return out
+
+
+def _gather_filter(
+    x: FloatArray, h: FloatArray, up: int, down: int, offset: int, count: int
+) -> FloatArray:
+    """Outputs ``i < count`` at upsampled positions ``offset + i * down``, tap by tap."""
+    phases = _phases(h, up)
+    taps = phases.shape[1]
+    padded = np.concatenate([np.zeros(taps - 1), x, np.zeros(taps)])
+    out = np.zeros(count)
+    for lo in range(0, count, GATHER):
+        where = offset + np.arange(lo, min(lo + GATHER, count)) * down
+        q, p = np.divmod(where, up)
+        q = np.minimum(q, x.size + taps - 1)
+        for m in range(taps):
+            out[lo : lo + q.size] += phases[p, m] * padded[q - m + taps - 1]
+    return out
+
+
+def resample_poly(x: npt.ArrayLike, up: int, down: int) -> FloatArray:
+    """``scipy.signal.resample_poly(x, up, down)`` (Kaiser beta 5 window, zero padding)."""
+    signal = as_signal(x)
+    if up < 1 or down < 1:
+        raise ValueError("up and down must be >= 1")
+    common = math.gcd(up, down)
+    up, down = up // common, down // common
+    if up == down == 1:
+        return signal.copy()
+    half = 10 * max(up, down)
+    h = _kaiser_lowpass(2 * half + 1, 1.0 / max(up, down)) * up
+    count = -(-signal.size * up // down)
+    if signal.size == 0:
+        return np.zeros(0)
+    if down <= PHASE_DOWN:
+        return _phase_filter(signal, h, up, down, half, count)
+    return _gather_filter(signal, h, up, down, half, count)
