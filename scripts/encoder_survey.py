@@ -1,7 +1,7 @@
 """Measure LAME's quality levels and bitrates on a real routine; the table of docs/encoder.md.
 
     python scripts/encoder_survey.py [--routine routines/desk-hip-reset.yaml] [--runs 3]
-                                     [--bitrates 64,80,96,112,128]
+                                     [--bitrates 64,80,96,112,128] [--joins]
 
 The routine is built once (speech from the cache, or made) and the exact PCM the
 build sends to ffmpeg is kept. Then every bitrate and ``-compression_level`` (LAME's
@@ -26,6 +26,10 @@ and the spectral distortion against the slowest level at the same bitrate:
 
 ``default`` is LAME's own choice when ffmpeg is not told a level (its ``-q 3``).
 The distortion of the slowest level against the PCM itself is printed for scale.
+
+``--joins`` measures instead what builds do at 96 kbps level 7: LAME's bit reservoir
+off (``audio.encode``) against on, and the file encoded in two pieces side by side and
+joined (``audio.splice``), each against level 0 with the reservoir on.
 """
 
 from __future__ import annotations
@@ -54,38 +58,58 @@ FLOOR_DB = 60.0
 
 def build_pcm(routine: Path, folder: Path) -> tuple[Path, dict[str, Any]]:
     """Build ``routine`` once; the PCM ffmpeg was fed, and the timeline document."""
-    from routinecast.audio import encode
+    from routinecast.audio import splice
     from routinecast.pipeline import BuildOptions, build
 
     raw = folder / "mix.s16le"
-    real = encode.encode_mp3
+    real = splice.encode_split
 
-    def keep(chunks: Iterable[npt.NDArray[np.int16]], dest: Path, *args: Any) -> None:
+    def keep(render: Any, total: int, dest: Path, *args: Any, **kwargs: Any) -> None:
         with raw.open("wb") as handle:
+            for chunk in render(0, total):
+                handle.write(chunk.astype("<i2").tobytes())
+        real(render, total, dest, *args, **kwargs)
 
-            def tee() -> Iterable[npt.NDArray[np.int16]]:
-                for chunk in chunks:
-                    handle.write(chunk.astype("<i2").tobytes())
-                    yield chunk
-
-            real(tee(), dest, *args)
-
-    encode.encode_mp3 = keep  # type: ignore[assignment]
+    splice.encode_split = keep  # type: ignore[assignment]
     os.environ["ROUTINECAST_STORE_MB"] = "0"  # encode, even when built before
     result = build(routine, BuildOptions(output_dir=folder / "out"))
-    encode.encode_mp3 = real  # type: ignore[assignment]
+    splice.encode_split = real  # type: ignore[assignment]
     return raw, json.loads(result.timeline_path.read_text("utf-8"))
 
 
-def encode_file(raw: Path, dest: Path, kbps: int, level: int | None) -> float:
-    """Seconds ffmpeg takes to encode ``raw`` at ``kbps`` and ``level``."""
+def encode_file(
+    raw: Path, dest: Path, kbps: int, level: int | None, reservoir: bool = False
+) -> float:
+    """Seconds ffmpeg takes to encode ``raw`` at ``kbps`` and ``level``.
+
+    Builds turn LAME's bit reservoir off (``audio.encode``); ``reservoir`` turns it on.
+    """
     from routinecast.audio.encode import Mp3Settings, _command
 
     command = _command(dest, Mp3Settings(bitrate_kbps=kbps, compression_level=level))
     command[command.index("pipe:0")] = str(raw)
+    if reservoir:
+        at = command.index("-reservoir")
+        del command[at : at + 2]
     start = time.perf_counter()
     subprocess.run(command, check=True, stdin=subprocess.DEVNULL)
     return time.perf_counter() - start
+
+
+def encode_pieces(raw: Path, dest: Path, pieces: int) -> float:
+    """Seconds ``audio.splice`` takes to encode ``raw`` in ``pieces`` side by side."""
+    from routinecast.audio.encode import Mp3Settings
+    from routinecast.audio.splice import encode_split
+
+    pcm = np.fromfile(raw, dtype="<i2")
+
+    def render(start: int, stop: int) -> Iterable[npt.NDArray[np.int16]]:
+        for at in range(start, stop, 1 << 18):
+            yield pcm[at : min(stop, at + (1 << 18))]
+
+    begin = time.perf_counter()
+    encode_split(render, len(pcm), dest, Mp3Settings(), count=pieces)
+    return time.perf_counter() - begin
 
 
 def _bark(hz: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -170,6 +194,31 @@ def survey(raw: Path, doc: dict[str, Any], bitrates: list[int], runs: int, tmp: 
             print(row_text(found), flush=True)
 
 
+def joins(raw: Path, doc: dict[str, Any], runs: int, tmp: Path) -> None:
+    """96 kbps level 7: the reservoir on, off, and off in pieces, against level 0 with it on."""
+    rate = int(doc["sample_rate"])
+    pcm_length = raw.stat().st_size // 2
+    best = tmp / "best.mp3"
+    encode_file(raw, best, 96, 0, reservoir=True)
+    reference = band_frames(check(best, doc)[0][:pcm_length], rate)
+    cases = {
+        "reservoir on, one encode": lambda mp3: encode_file(raw, mp3, 96, 7, reservoir=True),
+        "reservoir off, one encode": lambda mp3: encode_file(raw, mp3, 96, 7),
+        "reservoir off, 2 pieces joined": lambda mp3: encode_pieces(raw, mp3, 2),
+    }
+    for name, encode in cases.items():
+        mp3 = tmp / "case.mp3"
+        seconds = statistics.median(encode(mp3) for _ in range(runs))
+        samples, found = check(mp3, doc)
+        found.update(distortion(band_frames(samples[:pcm_length], rate), reference))
+        print(
+            f"| {name} | {seconds:.2f} | {found['lufs']:.2f} | {found['true_peak_dbtp']:.2f} "
+            f"| {found['worst_onset_ms']:.1f} | {found['mean_db']:.2f} "
+            f"| {100 * found['frames_2_4db']:.2f} | {100 * found['frames_over_4db']:.2f} |",
+            flush=True,
+        )
+
+
 def row_text(row: dict[str, Any]) -> str:
     level = "default" if row["level"] is None else row["level"]
     return (
@@ -185,12 +234,22 @@ def main() -> None:
     parser.add_argument("--routine", default=str(ROOT / "routines" / "desk-hip-reset.yaml"))
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--bitrates", default="64,80,96,112,128")
+    parser.add_argument(
+        "--joins", action="store_true", help="only the bit reservoir and the joined pieces"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         raw, doc = build_pcm(Path(args.routine), tmp)
         minutes = doc["duration_ms"] / 60000
         print(f"{Path(args.routine).name}: {minutes:.1f} min, {os.cpu_count()} cores")
+        if args.joins:
+            print(
+                "| encode | s | LUFS | dBTP | worst onset ms | SD mean dB | 2-4 dB % | > 4 dB % |"
+            )
+            print("|---|---|---|---|---|---|---|---|")
+            joins(raw, doc, args.runs, tmp)
+            return
         print(
             "| kbps | level | encode s | MB | LUFS | dBTP | worst onset ms "
             "| SD mean dB | SD 2-4 dB % | SD > 4 dB % | passes |"
