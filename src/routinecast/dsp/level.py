@@ -27,14 +27,16 @@ no hard clipping.  The limiter aims 0.1 dB under the ceiling (``MARGIN_DB``), so
 levelled clips measure -2.1 dBTP.  Piper speech (0 dBFS peaks at about -19 to
 -20 LUFS) gets up to about 6.5 dB of smooth peak reduction on its loudest syllables.
 
-Speed (``LEVEL_VERSION`` level-v3): a re-gain round only scales, so the clip is
+Speed: a re-gain round only scales, so the clip is
 oversampled once (``_Peaks``); each round computes the envelope at the clip's own
 rate from the peak of the oversampled signal around each sample (within half a
 sample, then the larger of each sample's neighbours), estimates the result's true
 peak from the same oversampled peaks times the smooth gain, and measures loudness
-with a vectorised BS.1770 meter (``integrated_lufs``: pyloudnorm's filters and
-blocks, within 0.001 LU of it). Only the chosen round's true peak is measured by
-oversampling again; a trim follows if the estimate missed.
+with a vectorised BS.1770 meter (pyloudnorm's filters and blocks, within 0.001 LU of
+it) on the clip K-weighted once (``_Weighted``: the smooth gain times the weighted
+clip, within 0.0001 LU of weighting the gained clip; level-v3). Only the chosen
+round's true peak is measured by oversampling again; a trim follows if the estimate
+missed.
 """
 
 from __future__ import annotations
@@ -221,12 +223,40 @@ def _peak_estimate(peaks: _Peaks, gain_db: float, factor: FloatArray, ceiling: f
 def _render(
     x: FloatArray, peaks: _Peaks, sample_rate: int, gain_db: float, ceiling: float
 ) -> FloatArray:
-    """Gain, limit, and if the estimated true peak is over, trim statically to the ceiling."""
+    """The gain per sample: ``gain_db``, limited, and if the estimated true peak is
+    still over the ceiling, trimmed statically to it."""
     reduction = _reduction(peaks, sample_rate, gain_db, ceiling - MARGIN_DB)
     factor: FloatArray = np.power(10.0, -reduction / 20.0)
-    y: FloatArray = x * (10.0 ** (gain_db / 20.0)) * factor
     over = _peak_estimate(peaks, gain_db, factor, ceiling) - ceiling
-    return y * 10.0 ** (-(over + MARGIN_DB) / 20.0) if over > 0.0 else y
+    trim = -(over + MARGIN_DB) if over > 0.0 else 0.0
+    return np.asarray(factor * 10.0 ** ((gain_db + trim) / 20.0), dtype=np.float64)
+
+
+class _Weighted:
+    """A clip's K-weighted signal, filtered once for every re-gain round.
+
+    The gain a round applies moves over milliseconds, slowly beside the K-weighting
+    filters, so filtering ``x * gain`` is ``gain`` times the filtered ``x``: measured on
+    piper speech limited by up to 7.5 dB, the loudness agrees to 0.0001 LU. A round
+    then measures with one multiply instead of filtering again.
+    """
+
+    def __init__(self, x: FloatArray, sample_rate: int) -> None:
+        self.rate = sample_rate
+        self.size = x.size
+        padded = np.pad(x, (0, max(0, math.ceil(BLOCK_S * sample_rate) - x.size)))
+        sos, scale = filters.k_weighting(sample_rate)
+        self.weighted = scale * filters.sosfilt(sos, padded)[0]
+
+    def lufs(self, gains: FloatArray) -> float:
+        """Integrated loudness of the clip times ``gains``."""
+        with np.errstate(all="ignore"):
+            lufs = _gated(_block_powers(self._power(gains), self.rate))
+        return lufs if math.isfinite(lufs) else -math.inf
+
+    def _power(self, gains: FloatArray) -> FloatArray:
+        extended = np.pad(gains, (0, self.weighted.size - self.size), mode="edge")
+        return np.asarray(np.square(self.weighted * extended), dtype=np.float64)
 
 
 def _under_ceiling(y: FloatArray, sample_rate: int, ceiling: float) -> FloatArray:
@@ -259,22 +289,25 @@ def level_clip(
     """
     source = np.array(samples, dtype=np.float32).reshape(-1)
     x = _edge_fade(source.astype(np.float64), sample_rate)
-    lufs = integrated_lufs(x, sample_rate)
+    if not np.any(x):
+        return source
+    weighted = _Weighted(x, sample_rate)
+    lufs = weighted.lufs(np.ones_like(x))
     if not lufs > SILENCE_LUFS:
         return source
     peaks = _Peaks(x)
     tried: list[tuple[float, float]] = [(0.0, lufs)]
-    best, best_error = x, math.inf
+    best, best_error = np.ones_like(x), math.inf
     for _ in range(1 + MAX_REGAINS):
         gain_db = _next_gain(tried, target_lufs)
-        y = _render(x, peaks, sample_rate, gain_db, ceiling_dbtp)
-        tried.append((gain_db, integrated_lufs(y, sample_rate)))
+        gains = _render(x, peaks, sample_rate, gain_db, ceiling_dbtp)
+        tried.append((gain_db, weighted.lufs(gains)))
         error = abs(tried[-1][1] - target_lufs)
         if error < best_error:
-            best, best_error = y, error
+            best, best_error = gains, error
         if error <= AIM_LU:
             break
-    return _under_ceiling(best, sample_rate, ceiling_dbtp).astype(np.float32)
+    return _under_ceiling(x * best, sample_rate, ceiling_dbtp).astype(np.float32)
 
 
 def band_limit(
