@@ -133,6 +133,21 @@ def test_loading_and_timing_import_no_numpy() -> None:
     assert out.stdout.strip() == ""
 
 
+TEST_ONLY = ("scipy", "pyloudnorm")
+"""Reference implementations the tests compare against; not installed with the package."""
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: p.name)
+def test_no_module_imports_a_test_only_library(path: Path) -> None:
+    names = {
+        alias.name if isinstance(node, ast.Import) else node.module or ""
+        for node in ast.walk(ast.parse(path.read_text("utf-8")))
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    assert not {n for n in names if n.split(".")[0] in TEST_ONLY}
+
+
 def test_the_public_api_is_pinned() -> None:
     import routinecast
 
