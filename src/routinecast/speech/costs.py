@@ -3,9 +3,8 @@
 ``worker_count`` decides from the engine's measured costs (``COSTS``) and the amount of
 new speech whether a pool of worker processes (``pool``) beats speaking in this
 process: a worker costs a fresh interpreter, the engine's libraries and its voice
-(piper: about 2 s of a core) before its first line. eSpeak speaks a line in a few
-milliseconds, so it never pays that for a routine; piper pays it from a couple of dozen
-lines on. ``levellers`` says how many threads level clips beside the one speaking.
+(piper: under a second of a core) before its first line. eSpeak speaks a line in a few
+milliseconds, so it never pays that for a routine; piper pays it from a few lines on. ``levellers`` says how many threads level clips beside the one speaking.
 """
 
 from __future__ import annotations
@@ -28,12 +27,16 @@ class EngineCost:
 
 
 COSTS = {
-    "piper": EngineCost(worker_boot_s=2.2, load_s=1.0, s_per_char=0.0058, level_s=0.04),
-    "pyttsx3": EngineCost(worker_boot_s=1.2, load_s=0.15, s_per_char=0.00007, level_s=0.04),
+    "piper": EngineCost(worker_boot_s=1.2, load_s=0.4, s_per_char=0.0058, level_s=0.025),
+    "pyttsx3": EngineCost(worker_boot_s=0.5, load_s=0.15, s_per_char=0.00007, level_s=0.025),
 }
-"""Measured on this project's 2-core machine, levelling with ``LEVEL_VERSION`` level-v3
-(``scripts/bench.py`` times the builds they decide); unknown engines (the test double)
-count as piper."""
+"""Measured on this project's 2-core machine with numpy-only levelling (level-v3) and the
+piper graph kept optimised (``engines.prepared``): a fresh process loads piper's voice
+and the levelling filters in about 0.4 s and eSpeak in 0.15 s; a spawned pool costs
+more (3 new piper lines took 1.24 to 1.45 s to make both in this process and with two
+workers, so a pool's start is taken as 1.2 s); levelling the 63 lines of
+``desk-hip-reset`` took 1.3 to 1.8 s on one core (``scripts/bench.py`` times the builds
+they decide). Unknown engines (the test double) count as piper."""
 
 
 def worker_count(engine: str, chars: int, clips: int, cores: int) -> int:
