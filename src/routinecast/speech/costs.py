@@ -4,7 +4,8 @@
 new speech whether a pool of worker processes (``pool``) beats speaking in this
 process: a worker costs a fresh interpreter, the engine's libraries and its voice
 (piper: under a second of a core) before its first line. eSpeak speaks a line in a few
-milliseconds, so it never pays that for a routine; piper pays it from a few lines on. ``levellers`` says how many threads level clips beside the one speaking.
+milliseconds, so it never pays that for a routine; piper pays it from a few lines on.
+``levellers`` says how many threads level clips beside the one speaking.
 """
 
 from __future__ import annotations
