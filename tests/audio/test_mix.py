@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import tracemalloc
 from collections.abc import Iterator
 
@@ -91,6 +92,18 @@ def test_chunk_size_does_not_change_the_output() -> None:
     small = _joined(render(SMALL, CLIPS, chunk_ms=7))
     np.testing.assert_array_equal(small, _joined(render(SMALL, CLIPS, chunk_ms=10_000)))
     np.testing.assert_array_equal(small, _naive(SMALL))
+
+
+@pytest.mark.parametrize("cuts", [(1, 2), (22049, 22050 * 2 + 7), (576 * 50, 576 * 51)])
+def test_pieces_rendered_apart_are_the_whole(cuts: tuple[int, int]) -> None:
+    """``audio.splice`` renders each piece on its own: every range must be the whole's."""
+    whole = np.concatenate(list(render(SMALL, CLIPS, chunk_ms=333)))
+    edges = [0, *cuts, len(whole)]
+    pieces = [
+        np.concatenate(list(render(SMALL, CLIPS, chunk_ms=1000, start=a, stop=b)))
+        for a, b in itertools.pairwise(edges)
+    ]
+    np.testing.assert_array_equal(np.concatenate(pieces), whole)
 
 
 def test_an_event_crossing_a_chunk_boundary_is_whole() -> None:

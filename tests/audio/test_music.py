@@ -15,7 +15,10 @@ import pytest
 from routinecast import pipeline
 from routinecast.audio import music
 from routinecast.audio.decode import decode_audio
+from routinecast.audio.encode import Mp3Settings
+from routinecast.audio.mix import sample_at
 from routinecast.audio.music import BED_LUFS, DUCK_DB, DuckEnvelope, MusicBed
+from routinecast.audio.splice import plan
 from routinecast.audio.verify import audio_problems, timeline_problems
 from routinecast.dsp.level import integrated_lufs, max_step, true_peak_dbtp
 from routinecast.errors import InputError
@@ -32,7 +35,7 @@ intro: A short test of the music bed.
 outro: That is all.
 steps:
   - exercise: dead-bug
-    hold: 20s
+    hold: 100s
   - exercise: glute-bridge
     reps: 6
     tempo: 3s
@@ -127,6 +130,18 @@ def test_chunking_and_seeking_do_not_change_the_bed(loop_wav: Path) -> None:
     np.testing.assert_allclose(bed(9 * SR, 100), whole[9 * SR : 9 * SR + 100], atol=1e-6)
 
 
+def test_forked_beds_render_pieces_of_the_same_bed(loop_wav: Path) -> None:
+    """Pieces encoded side by side each read a fork of the bed (``audio.splice``)."""
+    total = 12_000 * SR // 1000
+    timeline = _timeline(12_000, ((4000, 5000),))
+    bed = MusicBed(loop_wav, timeline)
+    whole = _render(bed.fork(), total, total)
+    cut = 7 * SR + 123
+    later, earlier = bed.fork(), bed.fork()
+    np.testing.assert_allclose(later(cut, total - cut), whole[cut:], atol=1e-6)
+    np.testing.assert_allclose(earlier(0, cut), whole[:cut], atol=1e-6)
+
+
 def test_fades_in_over_2_s_and_out_over_3_s(loop_wav: Path) -> None:
     bed = MusicBed(loop_wav, _timeline(20_000))
     x = _render(bed, 20 * SR, 10_000)
@@ -218,6 +233,8 @@ def _speech_and_between(x: Samples, doc: dict[str, Any]) -> tuple[Samples, Sampl
 def test_built_mp3_ducks_the_bed_under_speech(tmp_path: Path, loop_wav: Path) -> None:
     x, doc = _build(tmp_path, loop_wav, ZeroEngine())
     assert doc["duration_ms"] > 10 * LOOP_S * 1000
+    # long enough to be encoded in pieces side by side, each with a fork of the bed
+    assert len(plan(sample_at(doc["duration_ms"], SR), Mp3Settings(), 2)) == 2
     during, between = _speech_and_between(x, doc)
     assert _db(between) - _db(during) >= 10.0
     assert abs(integrated_lufs(between, SR) - BED_LUFS) < 1.5
