@@ -107,8 +107,9 @@ def encode_pieces(raw: Path, dest: Path, pieces: int) -> float:
         for at in range(start, stop, 1 << 18):
             yield pcm[at : min(stop, at + (1 << 18))]
 
+    frames = -(-len(pcm) // 576)
     begin = time.perf_counter()
-    encode_split(render, len(pcm), dest, Mp3Settings(), count=pieces)
+    encode_split(render, len(pcm), dest, Mp3Settings(), frames_per_piece=-(-frames // pieces))
     return time.perf_counter() - begin
 
 

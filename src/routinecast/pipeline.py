@@ -64,6 +64,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     from routinecast.audio.music import MusicBed
+    from routinecast.audio.reuse import KeptPieces
     from routinecast.audio.tags import Tags
     from routinecast.dsp.samples import Samples
 
@@ -354,7 +355,16 @@ def build(
     key = _inputs(options, routine, timeline, written, synth, digests, sounds)
     _write(
         outputs,
-        _Render(routine, timeline, clips, gain, sounds.samples, written),
+        _Render(
+            routine,
+            timeline,
+            clips,
+            gain,
+            sounds.samples,
+            written,
+            digests,
+            {name: _digest_or_missing(file) for name, file in sounds.files.items()},
+        ),
         options,
         clock,
         (store, key),
@@ -536,6 +546,10 @@ class _Render:
     sounds: Mapping[str, Samples]
     written: Mapping[str, str]
     """The timeline document and captions (``receipts.texts_of``)."""
+    digests: Mapping[str, str]
+    """The SHA-256 of each spoken line's clip."""
+    sound_digests: Mapping[str, str]
+    """The SHA-256 of each of the user's sound files, by tone name."""
 
 
 def _write(
@@ -568,7 +582,11 @@ def _write(
                 )
 
             encode_split(
-                piece, total_samples(timeline), outputs.temp[".mp3"], _mp3_settings(options)
+                piece,
+                total_samples(timeline),
+                outputs.temp[".mp3"],
+                _mp3_settings(options),
+                reuse=_reuse(keep[0], job, options),
             )
         with clock.stage("tags"):
             write_tags(outputs.temp[".mp3"], _tags(job.routine, timeline), timeline.chapters)
@@ -579,6 +597,16 @@ def _write(
             store.put(key, outputs.temp[".mp3"])
         with clock.stage("commit"):
             outputs.commit()
+
+
+def _reuse(store: FileStore, job: _Render, options: BuildOptions) -> KeptPieces | None:
+    """The pieces of earlier builds this one may reuse (none with a music bed)."""
+    if options.music is not None or store.limit_bytes <= 0:
+        return None
+    from routinecast.audio.reuse import KeptPieces
+
+    common = {"gain": job.gain, "mp3": repr(_mp3_settings(options)), "ffmpeg": ffmpeg_identity()}
+    return KeptPieces(store, job.timeline, job.digests, job.sound_digests, common)
 
 
 def _music_bed(options: BuildOptions, timeline: Timeline) -> MusicBed | None:

@@ -11,6 +11,7 @@ import numpy.typing as npt
 import pytest
 
 from routinecast.audio.mix import (
+    GAIN_STEP_DB,
     event_audio,
     master_gain_db,
     measurement_pieces,
@@ -20,7 +21,7 @@ from routinecast.audio.mix import (
     to_int16,
 )
 from routinecast.audio.tones import render_tone
-from routinecast.dsp.level import integrated_lufs
+from routinecast.dsp.level import integrated_lufs, true_peak_dbtp
 from routinecast.timeline import Event, Timeline
 
 SR = 22050
@@ -191,5 +192,15 @@ def test_streamed_loudness_matches_pyloudnorm() -> None:
 def test_master_gain_measures_events_with_short_silences() -> None:
     joined = np.concatenate(list(measurement_pieces(SMALL, CLIPS)))
     gain = master_gain_db(SMALL, CLIPS, -16.0, 0.0)
-    assert gain == pytest.approx(-16.0 - integrated_lufs(joined, SR), abs=1e-6)
+    exact = -16.0 - integrated_lufs(joined, SR)
+    assert gain == pytest.approx(round(exact / GAIN_STEP_DB) * GAIN_STEP_DB, abs=1e-9)
+    assert abs(gain - exact) <= GAIN_STEP_DB / 2
     assert master_gain_db(SMALL, CLIPS, 20.0, -1.6) < 20.0  # held by the peak ceiling
+
+
+def test_master_gain_is_on_its_grid_and_under_the_ceiling() -> None:
+    for target, ceiling in ((-16.0, -1.0), (20.0, -1.0), (20.0, -6.0)):
+        gain = master_gain_db(SMALL, CLIPS, target, ceiling)
+        assert gain / GAIN_STEP_DB == pytest.approx(round(gain / GAIN_STEP_DB), abs=1e-9)
+        mixed = np.concatenate(list(render(SMALL, CLIPS, gain))).astype(np.float64) / 32767
+        assert true_peak_dbtp(mixed, SR) <= ceiling + 0.01  # the bound is rounded down

@@ -234,7 +234,7 @@ def test_built_mp3_ducks_the_bed_under_speech(tmp_path: Path, loop_wav: Path) ->
     x, doc = _build(tmp_path, loop_wav, ZeroEngine())
     assert doc["duration_ms"] > 10 * LOOP_S * 1000
     # long enough to be encoded in pieces side by side, each with a fork of the bed
-    assert len(plan(sample_at(doc["duration_ms"], SR), Mp3Settings(), 2)) == 2
+    assert len(plan(sample_at(doc["duration_ms"], SR), Mp3Settings())) >= 2
     during, between = _speech_and_between(x, doc)
     assert _db(between) - _db(during) >= 10.0
     assert abs(integrated_lufs(between, SR) - BED_LUFS) < 1.5

@@ -7,6 +7,7 @@ ffmpeg and read by mutagen, and compared with one whole encode of the same PCM.
 from __future__ import annotations
 
 import itertools
+import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,12 +20,14 @@ import pytest
 from routinecast.audio import infotag, mpeg
 from routinecast.audio.decode import decode_audio
 from routinecast.audio.encode import Mp3Settings, encode_mp3
-from routinecast.audio.splice import MIN_PIECE_S, WARM_FRAMES, Piece, encode_split, plan
+from routinecast.audio.splice import PIECE_FRAMES, WARM_FRAMES, Piece, encode_split, plan
 from routinecast.errors import OutputError
 
 SR = 22050
 SETTINGS = Mp3Settings()
 FRAME = 576
+PER = 2048
+"""Frames per piece in these tests (53 s), so a 3-minute signal makes 4 pieces."""
 Int16 = npt.NDArray[np.int16]
 
 
@@ -52,7 +55,7 @@ def _renderer(pcm: Int16) -> object:
 
 @pytest.fixture(scope="module")
 def long_pcm() -> Int16:
-    return _speechy(3 * MIN_PIECE_S + 7.3)
+    return _speechy(187.3)
 
 
 @pytest.fixture(scope="module")
@@ -65,30 +68,29 @@ def whole(long_pcm: Int16, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def joined(long_pcm: Int16, tmp_path_factory: pytest.TempPathFactory) -> Path:
     dest = tmp_path_factory.mktemp("joined") / "joined.mp3"
-    encode_split(_renderer(long_pcm), len(long_pcm), dest, SETTINGS, count=3)  # type: ignore[arg-type]
+    encode_split(_renderer(long_pcm), len(long_pcm), dest, SETTINGS, frames_per_piece=PER)  # type: ignore[arg-type]
     return dest
 
 
 # --- the plan ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("seconds", [0.5, MIN_PIECE_S * 2 - 1, MIN_PIECE_S * 2, 1000.7])
-@pytest.mark.parametrize("count", [1, 2, 3, 8])
-def test_pieces_keep_every_frame_once_in_order(seconds: float, count: int) -> None:
+@pytest.mark.parametrize("seconds", [0.5, 53.4, 53.6, 1000.7])
+@pytest.mark.parametrize("per", [1, 7, PER, PIECE_FRAMES])
+def test_pieces_keep_every_frame_once_in_order(seconds: float, per: int) -> None:
     total = int(seconds * SR)
-    pieces = plan(total, SETTINGS, count)
-    assert 1 <= len(pieces) <= count
-    if len(pieces) > 1:
-        assert total // len(pieces) >= MIN_PIECE_S * SR - FRAME
+    pieces = plan(total, SETTINGS, per)
+    frames = math.ceil(total / FRAME)
+    assert len(pieces) == max(1, math.ceil(frames / per))
     assert pieces[0].keep_from == 0 and pieces[-1].keep_to is None and pieces[-1].end == total
-    for before, after in itertools.pairwise(pieces):
-        assert before.keep_to == after.keep_from
-        assert after.first == after.keep_from - WARM_FRAMES
+    for index, (before, after) in enumerate(itertools.pairwise(pieces)):
+        assert before.keep_to == after.keep_from == (index + 1) * per  # a fixed grid
+        assert after.first == max(0, after.keep_from - WARM_FRAMES)
         assert before.end == min(total, (before.keep_to or 0) * FRAME + WARM_FRAMES * FRAME)
 
 
 def test_a_short_file_is_one_piece() -> None:
-    assert plan(SR * 30, SETTINGS, 2) == [Piece(0, 0, None, SR * 30)]
+    assert plan(SR * 30, SETTINGS) == [Piece(0, 0, None, SR * 30)]
 
 
 # --- frames and the Info frame ---------------------------------------------------------
@@ -166,7 +168,7 @@ def test_joined_file_sounds_like_one_encode(joined: Path, whole: Path, long_pcm:
     one, split = decode_audio(whole, SR)[: len(source)], decode_audio(joined, SR)
     noise_one, noise_split = one - source, split - source
     assert _rms(noise_split) <= 1.1 * _rms(noise_one)
-    for piece in plan(len(long_pcm), SETTINGS, 3)[1:]:
+    for piece in plan(len(long_pcm), SETTINGS, PER)[1:]:
         at = piece.keep_from * FRAME
         near = slice(at - 4 * FRAME, at + 4 * FRAME)
         assert _rms(noise_split[near]) <= 1.5 * _rms(noise_one[near]) + 1e-4
@@ -187,7 +189,7 @@ def test_a_failing_piece_fails_the_whole_and_leaves_nothing(
 
     dest = tmp_path / "out.mp3"
     with pytest.raises(RuntimeError, match="the mix broke"):
-        encode_split(render, len(long_pcm), dest, SETTINGS, count=2)
+        encode_split(render, len(long_pcm), dest, SETTINGS, frames_per_piece=PER)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -198,5 +200,83 @@ def test_a_missing_folder_is_an_output_error(tmp_path: Path, long_pcm: Int16) ->
             len(long_pcm),
             tmp_path / "nowhere" / "out.mp3",
             SETTINGS,
-            count=2,
+            frames_per_piece=PER,
         )
+
+
+# --- pieces kept between encodes -------------------------------------------------------
+
+
+class _Shelf:
+    """A ``Reuse`` in a folder: pieces by key; ``keys`` says each piece's key."""
+
+    def __init__(self, folder: Path, keys: dict[int, str]) -> None:
+        self.folder, self.keys, self.put_keys = folder, keys, []
+
+    def key(self, piece: Piece) -> str | None:
+        return self.keys.get(piece.keep_from)
+
+    def get(self, key: str) -> Path | None:
+        path = self.folder / key
+        return path if path.exists() else None
+
+    def put(self, key: str, path: Path) -> None:
+        self.put_keys.append(key)
+        (self.folder / key).write_bytes(path.read_bytes())
+
+
+def _spy(pcm: Int16, calls: list[int]) -> object:
+    def render(start: int, stop: int) -> Iterator[Int16]:
+        calls.append(start)
+        return _chunks(pcm[start:stop])
+
+    return render
+
+
+def test_kept_pieces_are_reused_and_the_bytes_are_the_same(
+    tmp_path: Path, long_pcm: Int16, joined: Path
+) -> None:
+    pieces = plan(len(long_pcm), SETTINGS, PER)
+    shelf = _Shelf(tmp_path, {p.keep_from: f"piece-{p.keep_from}" for p in pieces})
+    first, again = tmp_path / "first.mp3", tmp_path / "again.mp3"
+    calls: list[int] = []
+    encode_split(_spy(long_pcm, calls), len(long_pcm), first, SETTINGS, shelf, PER)  # type: ignore[arg-type]
+    assert len(calls) == len(pieces) and len(shelf.put_keys) == len(pieces)
+    calls.clear()
+    encode_split(_spy(long_pcm, calls), len(long_pcm), again, SETTINGS, shelf, PER)  # type: ignore[arg-type]
+    assert calls == []  # nothing mixed or encoded
+    assert again.read_bytes() == first.read_bytes() == joined.read_bytes()
+
+
+def test_an_edit_encodes_from_its_first_change_on(tmp_path: Path, long_pcm: Int16) -> None:
+    pieces = plan(len(long_pcm), SETTINGS, PER)
+    edited = long_pcm.copy()
+    change = pieces[2].keep_from * FRAME + 1000  # inside the third piece
+    edited[change:] = _speechy(len(long_pcm) / SR, seed=7)[change:]
+    touched = {p.keep_from for p in pieces if p.end > change}
+    keys = {p.keep_from: f"{p.keep_from}-{p.keep_from in touched}" for p in pieces}
+    shelf = _Shelf(tmp_path, {p.keep_from: f"{p.keep_from}-False" for p in pieces})
+    encode_split(_renderer(long_pcm), len(long_pcm), tmp_path / "a.mp3", SETTINGS, shelf, PER)  # type: ignore[arg-type]
+    shelf.keys, calls = keys, []
+    encode_split(_spy(edited, calls), len(edited), tmp_path / "b.mp3", SETTINGS, shelf, PER)  # type: ignore[arg-type]
+    assert sorted(calls) == sorted(p.first * FRAME for p in pieces if p.keep_from in touched)
+    assert pieces[1].keep_from in touched  # its last frames are encoded with what follows
+    fresh = tmp_path / "fresh.mp3"
+    encode_split(_renderer(edited), len(edited), fresh, SETTINGS, frames_per_piece=PER)  # type: ignore[arg-type]
+    assert (tmp_path / "b.mp3").read_bytes() == fresh.read_bytes()
+
+
+def test_a_piece_that_cannot_be_written_names_the_file_asked_for(
+    tmp_path: Path, long_pcm: Int16, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from routinecast.audio import splice
+
+    def refuse(chunks: object, dest: Path, *args: object) -> None:
+        raise OutputError("the disk is full", path=dest, doing="could not write")
+
+    monkeypatch.setattr(splice, "encode_mp3", refuse)
+    dest = tmp_path / "out.mp3"
+    with pytest.raises(OutputError) as caught:
+        encode_split(_renderer(long_pcm), len(long_pcm), dest, SETTINGS, frames_per_piece=PER)  # type: ignore[arg-type]
+    assert caught.value.path == dest and "the disk is full" in str(caught.value)
+    assert list(tmp_path.iterdir()) == []

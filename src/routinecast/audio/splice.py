@@ -1,8 +1,8 @@
 """Encode one MP3 on every core: pieces encoded side by side, joined at frame boundaries.
 
 LAME encodes one frame after another on one core, and it is most of a build's time
-once the speech is cached. ``encode_split`` cuts the PCM into one piece per core at
-frame boundaries, encodes each in its own ffmpeg, and joins the frames into one
+once the speech is cached. ``encode_split`` cuts the PCM into pieces at frame
+boundaries, encodes them side by side, an ffmpeg each, and joins the frames into one
 stream behind one Info frame (``audio.infotag``) that counts them all.
 
 Why the join is exact enough to hear nothing:
@@ -22,7 +22,12 @@ Why the join is exact enough to hear nothing:
   for the whole, so players trim exactly as for one encode: the decoded length is the
   PCM's length to the sample.
 
-Pieces are at least ``MIN_PIECE_S`` long, so short files are encoded whole.
+Pieces sit on a fixed grid (``PIECE_FRAMES``) from the file's start, so a piece's
+samples depend only on what plays within it: the caller's ``Reuse`` keeps encoded
+pieces by a key of exactly that (``pipeline``: the events, the master gain, the
+settings), and an edit re-encodes only the pieces from its first change on. The
+result is the same bytes either way: a piece is encoded the same whether the rest
+of the file was reused or not.
 """
 
 from __future__ import annotations
@@ -36,10 +41,11 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from routinecast.audio import infotag, mpeg
 from routinecast.audio.encode import Mp3Settings, check_folder, encode_mp3
+from routinecast.errors import OutputError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -49,8 +55,9 @@ if TYPE_CHECKING:
 
 WARM_FRAMES = 8
 """Frames encoded before and after each kept run and then dropped."""
-MIN_PIECE_S = 60
-"""No piece is shorter than this (start-up and overlap would eat the gain)."""
+PIECE_FRAMES = 4096
+"""Frames kept per piece: 107 s at 22.05 kHz. The grid is fixed from the file's start,
+so an edit leaves every piece before it the same, to be reused from ``Reuse``."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,19 @@ class Piece:
     end: int
 
 
+class Reuse(Protocol):
+    """Where encoded pieces are kept between builds, by a key of what they encode."""
+
+    def key(self, piece: Piece) -> str | None:
+        """The key of everything that decides ``piece``'s samples, or None: do not keep."""
+
+    def get(self, key: str) -> Path | None:
+        """The piece encoded before under ``key``, if it is kept."""
+
+    def put(self, key: str, path: Path) -> None:
+        """Keep the encoded piece at ``path`` under ``key``."""
+
+
 def cores() -> int:
     """The cores this process may run on."""
     try:
@@ -76,12 +96,12 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def plan(total: int, settings: Mp3Settings, count: int) -> list[Piece]:
-    """Up to ``count`` pieces covering ``total`` samples, split evenly on frame boundaries."""
+def plan(total: int, settings: Mp3Settings, frames_per_piece: int = PIECE_FRAMES) -> list[Piece]:
+    """Pieces of ``frames_per_piece`` frames from the start, covering ``total`` samples."""
     n = mpeg.samples_per_frame(settings.sample_rate)
     frames = -(-total // n)
-    count = max(1, min(count, total // (MIN_PIECE_S * settings.sample_rate)))
-    edges = [frames * i // count for i in range(count + 1)]
+    count = max(1, -(-frames // frames_per_piece))
+    edges = [index * frames_per_piece for index in range(count)] + [frames]
     pieces = []
     for index in range(count):
         keep_from, keep_to = edges[index], edges[index + 1]
@@ -97,30 +117,38 @@ def encode_split(
     total: int,
     dest: Path,
     settings: Mp3Settings,
-    count: int | None = None,
+    reuse: Reuse | None = None,
+    frames_per_piece: int = PIECE_FRAMES,
 ) -> None:
     """Encode the ``total`` samples that ``render(start, stop)`` yields to ``dest``.
 
-    ``render`` is called once per piece, from that piece's thread. With one piece this
-    is ``encode_mp3`` itself. Errors are ``encode_mp3``'s: the first one raised by any
-    piece is raised here once every piece has stopped, and ``dest`` is not written. An
-    interrupt stops every piece (their ffmpegs are killed) before it propagates.
+    Pieces ``reuse`` keeps are taken from it and not rendered; the others are encoded
+    side by side, ``render`` called once per piece from that piece's thread, and given
+    to ``reuse`` once all are done. Errors are ``encode_mp3``'s: the first one raised
+    by any piece is raised here once every piece has stopped, and ``dest`` is not
+    written. An interrupt stops every piece (their ffmpegs are killed) first.
     """
     check_folder(dest)
-    pieces = plan(total, settings, cores() if count is None else count)
-    if len(pieces) == 1:
-        encode_mp3(render(0, total), dest, settings)
-        return
+    pieces = plan(total, settings, frames_per_piece)
     n = mpeg.samples_per_frame(settings.sample_rate)
+    keys = [reuse.key(piece) if reuse is not None else None for piece in pieces]
+    kept = [reuse.get(key) if reuse is not None and key else None for key in keys]
     with tempfile.TemporaryDirectory(prefix=".pieces-", dir=dest.parent) as folder:
-        parts = [Path(folder) / f"{index}.mp3" for index in range(len(pieces))]
+        parts = [found or Path(folder) / f"{index}.mp3" for index, found in enumerate(kept)]
         stop = threading.Event()
         jobs = [
             functools.partial(encode_mp3, _until(stop, render, p.first * n, p.end), part, settings)
-            for p, part in zip(pieces, parts, strict=True)
+            for p, part, found in zip(pieces, parts, kept, strict=True)
+            if found is None
         ]
-        _run_all(jobs, stop)
+        try:
+            _run_all(jobs, stop)
+        except OutputError as exc:  # a piece's file is ours; the user's is ``dest``
+            raise OutputError(exc.message, path=dest, doing=exc.doing) from None
         _join(pieces, parts, dest, total, n)
+        for key, part, found in zip(keys, parts, kept, strict=True):
+            if reuse is not None and key and found is None:
+                reuse.put(key, part)
 
 
 class _Stopped(Exception):
@@ -138,17 +166,27 @@ def _until(
 
 
 def _run_all(jobs: Sequence[Callable[[], None]], stop: threading.Event) -> None:
-    """Run every job in its own thread; re-raise the first failure after all stop."""
+    """Run the jobs on threads, ``2 x cores`` at once; re-raise the first failure after
+    all stop (each ffmpeg keeps about 1.5 cores busy, so more at once gain nothing)."""
     failures: list[BaseException] = []
+    waiting = iter(jobs)
+    lock = threading.Lock()
 
-    def run(job: Callable[[], None]) -> None:
-        try:
-            job()
-        except BaseException as exc:
-            failures.append(exc)
-            stop.set()
+    def run() -> None:
+        while True:
+            with lock:
+                job = next(waiting, None)
+            if job is None or stop.is_set():
+                return
+            try:
+                job()
+            except BaseException as exc:
+                failures.append(exc)
+                stop.set()
 
-    threads = [threading.Thread(target=run, args=(job,), daemon=True) for job in jobs]
+    threads = [
+        threading.Thread(target=run, daemon=True) for _ in range(min(len(jobs), 2 * cores()))
+    ]
     for thread in threads:
         thread.start()
     try:
