@@ -32,9 +32,9 @@ of the file was reused or not.
 
 from __future__ import annotations
 
+import array
 import contextlib
 import functools
-import mmap
 import os
 import tempfile
 import threading
@@ -203,46 +203,35 @@ def _run_all(jobs: Sequence[Callable[[], None]], stop: threading.Event) -> None:
 
 
 def _join(pieces: list[Piece], parts: list[Path], dest: Path, total: int, n: int) -> None:
-    """Write the kept frames of every part behind one Info frame for all of them."""
-    with contextlib.ExitStack() as stack:
-        maps = [stack.enter_context(_mapped(part)) for part in parts]
-        runs = [_kept(piece, data) for piece, data in zip(pieces, maps, strict=True)]
-        info = bytes(maps[0][: mpeg.frame_size(int.from_bytes(maps[0][:4], "big"))])
-        crc = 0
-        for data, (start, end, _) in zip(maps, runs, strict=True):
-            for block in _blocks(start, end):
-                crc = infotag.crc16(data[block], crc)
-        sizes = [size for _, _, run in runs for size in run]
-        header = infotag.rewrite(info, sizes, crc, total, n)
-        try:
-            with dest.open("wb") as out:
-                out.write(header)
-                for data, (start, end, _) in zip(maps, runs, strict=True):
-                    for block in _blocks(start, end):
-                        out.write(data[block])
-        except BaseException:
-            with contextlib.suppress(OSError):
-                dest.unlink(missing_ok=True)
-            raise
+    """Write the kept frames of every part behind one Info frame for all of them.
+
+    Two passes, one part in memory at a time (a piece is about 1.3 MB): the first
+    counts and checksums the kept frames for the Info frame, the second copies them.
+    """
+    sizes: array.array[int] = array.array("H")
+    crc = 0
+    for piece, part in zip(pieces, parts, strict=True):
+        data = part.read_bytes()
+        start, end, run = _kept(piece, data)
+        crc = infotag.crc16(memoryview(data)[start:end], crc)
+        sizes.extend(run)
+    first = parts[0].read_bytes()
+    info = first[: mpeg.frame_size(int.from_bytes(first[:4], "big"))]
+    header = infotag.rewrite(info, sizes, crc, total, n)
+    try:
+        with dest.open("wb") as out:
+            out.write(header)
+            for piece, part in zip(pieces, parts, strict=True):
+                data = part.read_bytes()
+                start, end, _ = _kept(piece, data)
+                out.write(memoryview(data)[start:end])
+    except BaseException:
+        with contextlib.suppress(OSError):
+            dest.unlink(missing_ok=True)
+        raise
 
 
-@contextlib.contextmanager
-def _mapped(path: Path) -> Iterator[memoryview]:
-    """The file's bytes, paged in as read rather than loaded."""
-    with path.open("rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-        view = memoryview(mapped)
-        try:
-            yield view
-        finally:
-            view.release()
-
-
-def _blocks(start: int, end: int, size: int = 1 << 22) -> Iterator[slice]:
-    for at in range(start, end, size):
-        yield slice(at, min(end, at + size))
-
-
-def _kept(piece: Piece, data: memoryview) -> tuple[int, int, list[int]]:
+def _kept(piece: Piece, data: bytes) -> tuple[int, int, list[int]]:
     """Where the frames ``piece`` keeps from its encode start and end, and their lengths."""
     found = mpeg.frames(data)[1:]  # the first frame is the piece's own Info frame
     start = piece.keep_from - piece.first
