@@ -280,3 +280,25 @@ def test_a_piece_that_cannot_be_written_names_the_file_asked_for(
         encode_split(_renderer(long_pcm), len(long_pcm), dest, SETTINGS, frames_per_piece=PER)  # type: ignore[arg-type]
     assert caught.value.path == dest and "the disk is full" in str(caught.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_kept_piece_that_goes_before_it_is_taken_is_encoded(
+    tmp_path: Path, long_pcm: Int16
+) -> None:
+    pieces = plan(len(long_pcm), SETTINGS, PER)
+    shelf = _Shelf(tmp_path, {p.keep_from: f"piece-{p.keep_from}" for p in pieces})
+    encode_split(_renderer(long_pcm), len(long_pcm), tmp_path / "a.mp3", SETTINGS, shelf, PER)  # type: ignore[arg-type]
+    gone = shelf.get(f"piece-{pieces[1].keep_from}")
+    assert gone is not None
+
+    class Evicting(_Shelf):
+        def get(self, key: str) -> Path | None:
+            found = super().get(key)
+            if found == gone:
+                found.unlink()  # another build's store evicts it just after the lookup
+            return found
+
+    evicting, calls = Evicting(tmp_path, shelf.keys), []
+    encode_split(_spy(long_pcm, calls), len(long_pcm), tmp_path / "b.mp3", SETTINGS, evicting, PER)  # type: ignore[arg-type]
+    assert calls == [pieces[1].first * FRAME]
+    assert (tmp_path / "b.mp3").read_bytes() == (tmp_path / "a.mp3").read_bytes()

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Protocol
 from routinecast.audio import infotag, mpeg
 from routinecast.audio.encode import Mp3Settings, check_folder, encode_mp3
 from routinecast.errors import OutputError
+from routinecast.store import link_or_copy
 
 if TYPE_CHECKING:
     import numpy as np
@@ -132,14 +133,14 @@ def encode_split(
     pieces = plan(total, settings, frames_per_piece)
     n = mpeg.samples_per_frame(settings.sample_rate)
     keys = [reuse.key(piece) if reuse is not None else None for piece in pieces]
-    kept = [reuse.get(key) if reuse is not None and key else None for key in keys]
     with tempfile.TemporaryDirectory(prefix=".pieces-", dir=dest.parent) as folder:
-        parts = [found or Path(folder) / f"{index}.mp3" for index, found in enumerate(kept)]
+        parts = [Path(folder) / f"{index}.mp3" for index in range(len(pieces))]
+        kept = [_take(reuse, key, part) for key, part in zip(keys, parts, strict=True)]
         stop = threading.Event()
         jobs = [
             functools.partial(encode_mp3, _until(stop, render, p.first * n, p.end), part, settings)
             for p, part, found in zip(pieces, parts, kept, strict=True)
-            if found is None
+            if not found
         ]
         try:
             _run_all(jobs, stop)
@@ -147,8 +148,21 @@ def encode_split(
             raise OutputError(exc.message, path=dest, doing=exc.doing) from None
         _join(pieces, parts, dest, total, n)
         for key, part, found in zip(keys, parts, kept, strict=True):
-            if reuse is not None and key and found is None:
+            if reuse is not None and key and not found:
                 reuse.put(key, part)
+
+
+def _take(reuse: Reuse | None, key: str | None, part: Path) -> bool:
+    """Link (or copy) the piece kept under ``key`` to ``part``; False if it is not kept,
+    or went between asking and taking (another build's store may evict it)."""
+    found = reuse.get(key) if reuse is not None and key else None
+    if found is None:
+        return False
+    try:
+        link_or_copy(found, part)
+    except OSError:
+        return False
+    return True
 
 
 class _Stopped(Exception):
