@@ -29,6 +29,7 @@ from routinecast.timeline import Event, Timeline
 
 CHUNK_MS = 10_000
 MEASURE_GAP_MS = 1000
+"""Silences longer than this are shortened to it when measuring loudness."""
 GAIN_STEP_DB = 0.1
 """The master gain is a multiple of this: a small change (one new line in a long
 routine moves the exact gain by thousandths of a dB) then usually leaves it as it was,
@@ -36,7 +37,6 @@ and with it every stretch of the file the change did not touch, so ``audio.splic
 reuses their encoded pieces. At 0.05 dB one hold change in four crossed a step on
 ``desk-hip-reset``. Off the loudness target by at most 0.05 LU, against the 1 LU a
 file may be off."""
-"""Silences longer than this are shortened to it when measuring loudness."""
 
 
 def sample_at(ms: int, rate: int) -> int:
