@@ -142,7 +142,7 @@ def crc16(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
     linear, so rows then join in pairs: the first one's CRC carried past the second's
     bytes (``_carry``) xor the second's. A zero row in front changes nothing.
     """
-    raw = np.frombuffer(bytes(data), dtype=np.uint8)
+    raw = np.frombuffer(data, dtype=np.uint8)
     whole = raw.size // _ROW * _ROW
     columns = np.ascontiguousarray(raw[:whole].view("<u2").reshape(-1, _ROW // 2).T)
     crcs = np.zeros(whole // _ROW, dtype=np.uint16)

@@ -219,26 +219,27 @@ def _run_all(jobs: Sequence[Callable[[], None]], stop: threading.Event) -> None:
 def _join(pieces: list[Piece], parts: list[Path], dest: Path, total: int, n: int) -> None:
     """Write the kept frames of every part behind one Info frame for all of them.
 
-    Two passes, one part in memory at a time (a piece is about 1.3 MB): the first
-    counts and checksums the kept frames for the Info frame, the second copies them.
+    One part in memory at a time (a piece is about 1.3 MB): a first pass finds and
+    checksums the kept frames for the Info frame, a second copies just those bytes.
     """
     sizes: array.array[int] = array.array("H")
-    crc = 0
+    spans: list[tuple[int, int]] = []
+    crc, info = 0, b""
     for piece, part in zip(pieces, parts, strict=True):
         data = part.read_bytes()
         start, end, run = _kept(piece, data)
         crc = infotag.crc16(memoryview(data)[start:end], crc)
         sizes.extend(run)
-    first = parts[0].read_bytes()
-    info = first[: mpeg.frame_size(int.from_bytes(first[:4], "big"))]
+        spans.append((start, end))
+        info = info or data[: mpeg.frame_size(int.from_bytes(data[:4], "big"))]
     header = infotag.rewrite(info, sizes, crc, total, n)
     try:
         with dest.open("wb") as out:
             out.write(header)
-            for piece, part in zip(pieces, parts, strict=True):
-                data = part.read_bytes()
-                start, end, _ = _kept(piece, data)
-                out.write(memoryview(data)[start:end])
+            for part, (start, end) in zip(parts, spans, strict=True):
+                with part.open("rb") as source:
+                    source.seek(start)
+                    out.write(source.read(end - start))
     except BaseException:
         with contextlib.suppress(OSError):
             dest.unlink(missing_ok=True)
