@@ -14,6 +14,8 @@ so with one nothing is kept.
 
 from __future__ import annotations
 
+import bisect
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,14 +48,27 @@ class KeptPieces:
         """Everything that decides the piece's samples."""
         rate = self.timeline.sample_rate
         start, end = piece.first * samples_per_frame(rate), piece.end
+        starts, ends, events = self._placed
         sounding = [
             self._identity(event)
-            for event in self.timeline.events
-            if sample_at(event.start_ms, rate) < end
-            and sample_at(event.end_ms + MARGIN_MS, rate) > start
+            for event in events[bisect.bisect_right(ends, start) : bisect.bisect_left(starts, end)]
         ]
         place = [piece.first, piece.keep_from, piece.keep_to, piece.end]
         return inputs_key({"piece": place, "events": sounding, **self.common})
+
+    @functools.cached_property
+    def _placed(self) -> tuple[list[int], list[int], list[Event]]:
+        """The events in time order with their first and (margin-padded) last samples.
+
+        Events never overlap, so the ends are in order too, and the events sounding in
+        a range are one slice, found by bisection: a six-hour routine has some 200
+        pieces and thousands of events.
+        """
+        rate = self.timeline.sample_rate
+        events = sorted(self.timeline.events, key=lambda event: event.start_ms)
+        starts = [sample_at(event.start_ms, rate) for event in events]
+        ends = [sample_at(event.end_ms + MARGIN_MS, rate) for event in events]
+        return starts, ends, events
 
     def get(self, key: str) -> Path | None:
         """The piece kept under ``key``."""
