@@ -26,6 +26,7 @@ checked again right after compile, before any encoding.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -213,6 +214,12 @@ class UserSounds:
     samples: Mapping[str, Samples] = field(default_factory=dict)
     files: Mapping[str, Path] = field(default_factory=dict)
 
+    @functools.cached_property
+    def digests(self) -> dict[str, str]:
+        """The SHA-256 of each file, by tone name (read once: the store's key and every
+        piece's use it)."""
+        return {name: _digest_or_missing(file) for name, file in self.files.items()}
+
 
 def user_sounds(routine: Routine, options: BuildOptions, synth: Synthesizer) -> UserSounds:
     """The routine's ``sounds:`` with ``--sound`` on top, read, trimmed and levelled."""
@@ -363,7 +370,7 @@ def build(
             sounds.samples,
             written,
             digests,
-            {name: _digest_or_missing(file) for name, file in sounds.files.items()},
+            sounds.digests,
         ),
         options,
         clock,
@@ -519,7 +526,7 @@ def _inputs(
             "mp3": repr(settings),
             "ffmpeg": ffmpeg_identity(),
             "music": None if music is None else [str(music), _digest_or_missing(music)],
-            "sounds": sorted((name, _digest_or_missing(f)) for name, f in sounds.files.items()),
+            "sounds": sorted(sounds.digests.items()),
         }
     )
 
