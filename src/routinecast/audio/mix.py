@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from routinecast.audio.tones import render_tone
 from routinecast.dsp import filters
-from routinecast.dsp.level import true_peak_dbtp
+from routinecast.dsp.level import gated_lufs, true_peak_dbtp
 from routinecast.dsp.samples import Samples
 from routinecast.timeline import Event, Timeline
 
@@ -179,21 +179,7 @@ class LoudnessMeter:
         blocks = round((self.count / self.rate - 0.4) / 0.1) + 1
         segments = np.array([*self.segments, self.partial, 0.0, 0.0, 0.0])
         z = np.convolve(segments, np.ones(4), mode="valid")[:blocks] / block
-        return _gated_lufs(z)
-
-
-def _gated_lufs(z: npt.NDArray[np.float64]) -> float:
-    """BS.1770 gating of block mean squares ``z``."""
-    with np.errstate(divide="ignore"):
-        loudness = -0.691 + 10 * np.log10(z)
-    above = z[loudness >= -70.0]
-    if above.size == 0:
-        return -math.inf
-    relative = -0.691 + 10 * math.log10(float(np.mean(above))) - 10.0
-    gated = z[(loudness > relative) & (loudness > -70.0)]
-    if gated.size == 0:
-        return -math.inf
-    return -0.691 + 10 * math.log10(float(np.mean(gated)))
+        return gated_lufs(z)
 
 
 def streamed_lufs(pieces: Iterable[Samples], rate: int) -> float:

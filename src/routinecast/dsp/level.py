@@ -50,7 +50,14 @@ from routinecast import SAMPLE_RATE
 from routinecast.dsp import filters
 from routinecast.dsp.constants import BAND_LIMIT_HZ
 
-__all__ = ["BAND_LIMIT_HZ", "integrated_lufs", "level_clip", "max_step", "true_peak_dbtp"]
+__all__ = [
+    "BAND_LIMIT_HZ",
+    "gated_lufs",
+    "integrated_lufs",
+    "level_clip",
+    "max_step",
+    "true_peak_dbtp",
+]
 
 FloatArray = NDArray[np.float64]
 
@@ -85,7 +92,7 @@ def _block_powers(power: FloatArray, sample_rate: int) -> FloatArray:
     return np.asarray((total[upper] - total[lower]) / (BLOCK_S * sample_rate), dtype=np.float64)
 
 
-def _gated(z: FloatArray) -> float:
+def gated_lufs(z: FloatArray) -> float:
     """BS.1770 gating of block mean squares: -70 LUFS absolute, then -10 LU relative."""
     with np.errstate(divide="ignore"):
         loudness = -0.691 + 10.0 * np.log10(z)
@@ -122,7 +129,7 @@ class _Weighted:
     def lufs(self, gains: FloatArray | None = None) -> float:
         """Integrated loudness of the clip times ``gains`` (the clip itself if None)."""
         with np.errstate(all="ignore"):
-            lufs = _gated(_block_powers(self._power(gains), self.rate))
+            lufs = gated_lufs(_block_powers(self._power(gains), self.rate))
         return lufs if math.isfinite(lufs) else -math.inf
 
     def _power(self, gains: FloatArray | None) -> FloatArray:
