@@ -2,7 +2,8 @@
 
 Each command runs in a fresh interpreter through a tiny wrapper (the CLI, then the
 heavy modules found in ``sys.modules``): ``plan``, ``validate``, ``list`` and
-``schema`` never load numpy, scipy or onnxruntime; ``plan`` on a routine whose lines
+``schema`` never load numpy, scipy, onnxruntime or pydantic (typer 0.29 and later
+coerce every option through pydantic, 0.1 s more per command); ``plan`` on a routine whose lines
 are cached reads their lengths from the clip headers alone.
 """
 
@@ -18,7 +19,7 @@ import pytest
 from routinecast.pipeline import BuildOptions, build
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("numpy", "scipy", "onnxruntime", "piper", "multiprocessing.pool")
+HEAVY = ("numpy", "scipy", "onnxruntime", "piper", "multiprocessing.pool", "pydantic")
 WRAPPER = f"""
 import sys
 from routinecast.cli import app
