@@ -35,6 +35,7 @@ from __future__ import annotations
 import array
 import contextlib
 import functools
+import itertools
 import os
 import tempfile
 import threading
@@ -246,12 +247,13 @@ def _join(pieces: list[Piece], parts: list[Path], dest: Path, total: int, n: int
         raise
 
 
-def _kept(piece: Piece, data: bytes) -> tuple[int, int, list[int]]:
+def _kept(piece: Piece, data: bytes) -> tuple[int, int, array.array[int]]:
     """Where the frames ``piece`` keeps from its encode start and end, and their lengths."""
-    found = mpeg.frames(data)[1:]  # the first frame is the piece's own Info frame
+    bounds = mpeg.boundaries(data)[1:]  # the first frame is the piece's own Info frame
+    count = len(bounds) - 1
     start = piece.keep_from - piece.first
-    stop = None if piece.keep_to is None else piece.keep_to - piece.first
-    run = found[start:stop]
-    if not run or (stop is not None and len(run) != stop - start):
-        raise mpeg.FrameError(f"a piece's encode holds {len(found)} frames, too few to keep")
-    return run[0].offset, run[-1].end, [frame.size for frame in run]
+    stop = count if piece.keep_to is None else piece.keep_to - piece.first
+    if not 0 <= start < stop <= count:
+        raise mpeg.FrameError(f"a piece's encode holds {count} frames, too few to keep")
+    kept = bounds[start : stop + 1]
+    return kept[0], kept[-1], array.array("H", (b - a for a, b in itertools.pairwise(kept)))
