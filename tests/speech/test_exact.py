@@ -13,6 +13,7 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from routinecast.dsp.samples import Samples
@@ -23,7 +24,7 @@ from routinecast.speech.engines.fake import SilentEngine
 from routinecast.speech.engines.registry import EngineSpec, make_engine
 from routinecast.speech.lexicon import Lexicon
 from routinecast.speech.pool import SpeechPool
-from routinecast.speech.synth import Synthesizer
+from routinecast.speech.synth import Synthesizer, speaking_threads
 
 SENTENCE = "Next: Half-kneeling hip flexor stretch. 2 sets of 45 seconds on each side."
 
@@ -59,6 +60,15 @@ def test_one_sentence_twenty_times_within_two_percent(
     median = statistics.median(lengths)
     spread = [round(100 * (n - median) / median, 2) for n in lengths]
     assert all(abs(s) <= 2.0 for s in spread), f"% from the median {median}: {spread}"
+
+
+@pytest.mark.slow
+def test_piper_speaks_the_same_samples_on_any_thread_count() -> None:
+    """This process's voice uses several threads (``speaking_threads``), workers one:
+    a clip must not depend on which spoke it, or a cache filled by one would differ."""
+    one = make_engine("piper", threads=1).synthesize(SENTENCE)
+    several = make_engine("piper", threads=max(2, speaking_threads())).synthesize(SENTENCE)
+    assert np.array_equal(np.asarray(one), np.asarray(several))
 
 
 @pytest.mark.slow

@@ -67,6 +67,17 @@ def default_workers() -> int:
     return max(1, int(env)) if env and env.isdigit() else max(1, os.cpu_count() or 1)
 
 
+def speaking_threads() -> int:
+    """Threads for the voice in this process: every core, up to 4.
+
+    This process speaks only when workers do not pay (a few new lines), one line at a
+    time, so the voice may use the cores the workers would have: measured, piper speaks
+    a 75-character line in 0.40 s on one thread and 0.23 s on two, sample for sample
+    the same (tests/speech/test_exact.py). Workers keep one thread each.
+    """
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def workers_asked() -> bool:
     """``ROUTINECAST_WORKERS`` is set: its count is used whenever there are that many lines."""
     return bool(os.environ.get("ROUTINECAST_WORKERS", "").isdigit())
@@ -86,7 +97,9 @@ class Synthesizer:
         self.spec = spec
         self.lexicon = lexicon
         self.cache = cache
-        self.engine = engine or make_engine(spec.name, spec.voice, spec.rate, threads=1)
+        self.engine = engine or make_engine(
+            spec.name, spec.voice, spec.rate, threads=speaking_threads()
+        )
         self.own_engine = engine is None
         """Workers rebuild the engine from ``spec``: only possible when it came from there."""
         self.workers = default_workers() if workers is None else workers
