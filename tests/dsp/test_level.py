@@ -11,7 +11,17 @@ from numpy.typing import NDArray
 from scipy.signal import butter, sosfilt
 
 from routinecast import SAMPLE_RATE
-from routinecast.dsp.level import integrated_lufs, level_clip, max_step, true_peak_dbtp
+from routinecast.dsp.level import (
+    FIRST_LOSS_LU,
+    FIRST_SLOPE,
+    MAX_EXTRA_DB,
+    MIN_SLOPE,
+    _next_gain,
+    integrated_lufs,
+    level_clip,
+    max_step,
+    true_peak_dbtp,
+)
 
 SR = SAMPLE_RATE
 TARGET = -16.0
@@ -151,3 +161,40 @@ def test_real_piper_sentence_is_levelled() -> None:
     assert all(chunk.sample_rate == SR for chunk in chunks)
     x = np.concatenate([chunk.audio_float_array for chunk in chunks]).astype(np.float32)
     _assert_levelled(level_clip(x, SR), x)
+
+
+# --- the gain search ----------------------------------------------------------------
+
+
+def test_first_round_allows_for_limiting_only_past_its_onset() -> None:
+    tried = [(0.0, -30.0)]  # 14 dB short of the target, unlimited
+    assert _next_gain(tried, TARGET, onset=20.0) == pytest.approx(14.0)  # no limiting
+    assert _next_gain(tried, TARGET, onset=13.0) == pytest.approx(15.0)  # 1 dB past it
+    assert _next_gain(tried, TARGET, onset=0.0) == pytest.approx(14.0 + FIRST_LOSS_LU)
+
+
+def test_second_round_assumes_heavy_limiting_when_short_and_none_when_over() -> None:
+    short = [(0.0, -30.0), (16.0, -17.0)]
+    assert _next_gain(short, TARGET, 0.0) == pytest.approx(16.0 + 1.0 / FIRST_SLOPE)
+    over = [(0.0, -30.0), (16.0, -15.5)]
+    assert _next_gain(over, TARGET, 0.0) == pytest.approx(15.5)
+
+
+def test_later_rounds_take_the_limited_secant_then_the_bracket() -> None:
+    tried = [(0.0, -30.0), (16.0, -17.0), (20.0, -16.5)]  # slope 0.125: at least MIN_SLOPE
+    assert _next_gain(tried, TARGET, 0.0) == pytest.approx(20.0 + 0.5 / MIN_SLOPE)
+    tried.append((23.0, -15.9))  # over: interpolate between 20 and 23, not past either
+    assert _next_gain(tried, TARGET, 0.0) == pytest.approx(20.0 + 3.0 * 0.5 / 0.6)
+
+
+def test_no_round_goes_more_than_max_extra_past_the_unlimited_gain() -> None:
+    tried = [(0.0, -30.0), (16.0, -25.0)]  # 9 LU short after limiting: a short word
+    assert _next_gain(tried, TARGET, 0.0) == pytest.approx(14.0 + MAX_EXTRA_DB)
+    word = _speech_like(0.15, seed=1)  # can only reach the target limited past the cap
+    y = level_clip(word, SR, TARGET, CEILING)
+    unlimited = TARGET - integrated_lufs(word, SR)
+    loud = np.abs(word) > 0.05 * np.max(np.abs(word))
+    gain_db = 20 * np.log10(np.max(np.abs(y[loud]) / np.abs(word[loud])))
+    assert gain_db <= unlimited + MAX_EXTRA_DB + 0.5
+    assert TARGET - 1.5 < integrated_lufs(y, SR) < TARGET - 0.3  # held back, a little quieter
+    assert true_peak_dbtp(y, SR) <= CEILING

@@ -28,16 +28,17 @@ class EngineCost:
 
 
 COSTS = {
-    "piper": EngineCost(worker_boot_s=1.2, load_s=0.4, s_per_char=0.0058, level_s=0.025),
-    "pyttsx3": EngineCost(worker_boot_s=0.5, load_s=0.15, s_per_char=0.00007, level_s=0.025),
+    "piper": EngineCost(worker_boot_s=1.2, load_s=0.4, s_per_char=0.0058, level_s=0.02),
+    "pyttsx3": EngineCost(worker_boot_s=0.5, load_s=0.15, s_per_char=0.00007, level_s=0.02),
 }
-"""Measured on this project's 2-core machine with numpy-only levelling (level-v3) and the
+"""Measured on this project's 2-core machine with numpy-only levelling (level-v4) and the
 piper graph kept optimised (``engines.prepared``): a fresh process loads piper's voice
 and the levelling filters in about 0.4 s and eSpeak in 0.15 s; a spawned pool costs
 more (3 new piper lines took 1.24 to 1.45 s to make both in this process and with two
 workers, so a pool's start is taken as 1.2 s); levelling the 63 lines of
-``desk-hip-reset`` took 1.3 to 1.8 s on one core (``scripts/bench.py`` times the builds
-they decide). Unknown engines (the test double) count as piper."""
+``desk-hip-reset`` took 1.2 to 1.3 s on one core, 1.3 to 1.8 s at level-v3
+(``scripts/bench.py`` times the builds they decide). Unknown engines (the test double)
+count as piper."""
 
 
 def worker_count(engine: str, chars: int, clips: int, cores: int) -> int:
