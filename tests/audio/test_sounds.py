@@ -59,7 +59,8 @@ def convert(source: Path, target: Path) -> Path:
 
 def test_a_wav_is_trimmed_to_its_onset_and_levelled_like_the_tone(tmp_path: Path) -> None:
     sound = load_sound(write_wav(tmp_path / "chirp.wav", chirp()), "start", RATE, CEILING)
-    # leading silence gone: loud within the first 3 ms (the edge fade), not 100 ms later
+    # leading silence gone: loud within the first 3 ms (inside the 5 ms edge fade), not
+    # 100 ms later
     assert np.max(np.abs(sound[: 3 * RATE // 1000])) > 0.01
     assert 150 <= sound_ms(sound, RATE) <= 250
     tone = integrated_lufs(render_tone("start", RATE), RATE)

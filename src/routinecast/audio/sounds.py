@@ -11,7 +11,7 @@ ffprobe. Then:
   is cut, so its onset is its first sample and lands exactly on the event's
   ``start_ms``, as a tone's does; the same at the end, where a sound longer than the
   tone name allows (``MAX_MS``) is cut and faded out over ``FADE_OUT_MS``;
-* levelled like a speech clip (``dsp.level.level_clip``, 3 ms edge fades) to the
+* levelled like a speech clip (``dsp.level.level_clip``, 5 ms edge fades) to the
   loudness of the tone it replaces, measured the same way, with its true peak at most
   the ceiling the build gives (the speech clips' ceiling), so the master gain treats
   it like any clip.
