@@ -12,6 +12,7 @@ import pytest
 
 from routinecast.audio.mix import (
     GAIN_STEP_DB,
+    LoudnessMeter,
     event_audio,
     master_gain_db,
     measurement_pieces,
@@ -187,6 +188,20 @@ def test_streamed_loudness_matches_pyloudnorm() -> None:
         pieces = np.array_split(x, int(rng.integers(1, 40)))
         assert streamed_lufs(pieces, SR) == pytest.approx(integrated_lufs(x, SR), abs=1e-6)
     assert streamed_lufs([np.zeros(SR, np.float32)], SR) == -np.inf
+
+
+def test_silences_are_counted_not_filtered_once_the_filters_ring_out() -> None:
+    rng = np.random.default_rng(3)
+    bursts = [(rng.standard_normal(n) * 0.3).astype(np.float32) for n in (4000, SR, 900)]
+    gaps = [np.zeros(n, np.float32) for n in (SR, 2 * SR + 5, 100)]  # long, longer, short
+    pieces = [p for pair in zip(bursts, gaps, strict=True) for p in pair]
+    joined = np.concatenate(pieces)
+    assert streamed_lufs(pieces, SR) == pytest.approx(integrated_lufs(joined, SR), abs=1e-9)
+    meter = LoudnessMeter(SR)
+    meter.feed(bursts[0])
+    meter.feed(gaps[1])
+    assert meter.count == len(bursts[0]) + len(gaps[1])
+    assert not np.any(meter.state)  # rung out: the state is zero, not tiny
 
 
 def test_master_gain_measures_events_with_short_silences() -> None:

@@ -30,6 +30,11 @@ from routinecast.timeline import Event, Timeline
 CHUNK_MS = 10_000
 MEASURE_GAP_MS = 1000
 """Silences longer than this are shortened to it when measuring loudness."""
+RING_S = 0.25
+"""The K-weighting filters' slowest poles (the 38 Hz high-pass, a double pole) fall to
+about 1e-22 of where they start within this much silence."""
+SETTLED = 1e-12
+"""Filter state this small after ``RING_S`` of silence is taken as zero."""
 GAIN_STEP_DB = 0.1
 """The master gain is a multiple of this: a small change (one new line in a long
 routine moves the exact gain by thousandths of a dB) then usually leaves it as it was,
@@ -140,6 +145,10 @@ class LoudnessMeter:
     The same K-weighting filters (``dsp.filters.k_weighting``), 400 ms blocks every
     100 ms and gates (-70 LUFS absolute, -10 LU relative) as ``level.integrated_lufs``,
     which it matches to within 0.001 LU; a signal under 400 ms is padded with silence.
+    A piece of digital silence is filtered only until the filters have rung out
+    (``RING_S``); the rest is counted as silent. That is a third of the measured samples
+    of ``desk-hip-reset`` (its gaps), measured 0.155 s -> 0.13 s, the same loudness to
+    the last printed digit (1e-12 LU).
     """
 
     def __init__(self, rate: int) -> None:
@@ -154,7 +163,21 @@ class LoudnessMeter:
 
     def feed(self, samples: Samples) -> None:
         """Add the next piece of the signal."""
-        y, self.state = filters.sosfilt(self.sos, np.asarray(samples, np.float64), zi=self.state)
+        x = np.asarray(samples, np.float64)
+        ring = round(RING_S * self.rate)
+        if x.size <= ring or x.any():
+            self._filter(x)
+            return
+        self._filter(x[:ring])  # a silence: the filters ring out in its first RING_S
+        if float(np.max(np.abs(self.state))) > SETTLED:
+            self._filter(x[ring:])
+            return
+        self.state = np.zeros_like(self.state)
+        self.count += x.size - ring
+        self._accumulate(np.zeros(x.size - ring))
+
+    def _filter(self, x: npt.NDArray[np.float64]) -> None:
+        y, self.state = filters.sosfilt(self.sos, x, zi=self.state)
         self.count += len(y)
         self._accumulate(np.square(self.scale * y))
 
