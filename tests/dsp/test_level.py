@@ -11,12 +11,19 @@ from numpy.typing import NDArray
 from scipy.signal import butter, sosfilt
 
 from routinecast import SAMPLE_RATE
+from routinecast.dsp.filters import resample_poly
 from routinecast.dsp.level import (
     FIRST_LOSS_LU,
     FIRST_SLOPE,
+    GROUP,
+    MARGIN_DB,
     MAX_EXTRA_DB,
     MIN_SLOPE,
     _next_gain,
+    _Peaks,
+    _per_sample,
+    _round,
+    _Weighted,
     integrated_lufs,
     level_clip,
     max_step,
@@ -198,3 +205,41 @@ def test_no_round_goes_more_than_max_extra_past_the_unlimited_gain() -> None:
     assert gain_db <= unlimited + MAX_EXTRA_DB + 0.5
     assert TARGET - 1.5 < integrated_lufs(y, SR) < TARGET - 0.3  # held back, a little quieter
     assert true_peak_dbtp(y, SR) <= CEILING
+
+
+# --- rounds on groups of samples (level-v5) -------------------------------------------
+
+
+def _limited_round(seconds: float, seed: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """A speech-like clip and one round's group gains, 6 dB past the limiter's onset."""
+    x = _speech_like(seconds, seed=seed).astype(np.float64)
+    peaks = _Peaks(x)
+    gain_db = CEILING - MARGIN_DB - float(np.max(peaks.db)) + 6.0
+    return x, _round(peaks, SR, gain_db, CEILING)
+
+
+def test_group_peaks_are_the_largest_oversampled_point_near_each_group() -> None:
+    x = _speech_like(1.3, seed=7).astype(np.float64)
+    assert x.size % GROUP  # a last group cut short
+    up = np.abs(resample_poly(x, 4, 1))
+    peaks = _Peaks(x)
+    assert peaks.linear.size == -(-x.size // GROUP)
+    for g in range(peaks.linear.size):  # samples g*GROUP.. of the group, +-2 points each
+        first, last = 4 * g * GROUP - 2, 4 * (g + 1) * GROUP - 2
+        assert peaks.linear[g] == np.max(up[max(first, 0) : last + 1])
+
+
+@pytest.mark.parametrize("seed", [8, 9])
+def test_a_rounds_loudness_from_group_energies_is_the_interpolated_clips(seed: int) -> None:
+    x, factors = _limited_round(2.5, seed)
+    assert np.min(factors) < 0.6 * np.max(factors)  # over 4 dB of limiting
+    exact = integrated_lufs(x * _per_sample(factors, x.size), SR)
+    assert _Weighted(x, SR).grouped_lufs(factors) == pytest.approx(exact, abs=0.002)
+
+
+@pytest.mark.parametrize("seed", [10, 11])
+def test_the_interpolated_gain_alone_keeps_peaks_under_the_ceiling(seed: int) -> None:
+    x, factors = _limited_round(2.5, seed)
+    gains = _per_sample(factors, x.size)
+    assert true_peak_dbtp(x * gains, SR) <= CEILING
+    assert gains.min() >= factors.min() and gains.max() <= factors.max()

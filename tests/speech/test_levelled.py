@@ -1,8 +1,8 @@
 """Real lines, levelled: every spoken line of a shipped routine, said by eSpeak and
 levelled as a build levels it, lands on the clips' loudness under their ceiling.
 
-level-v3's secant left 31 of these 63 lines more than 0.05 LU off; the search of
-level-v4 (``dsp.level._next_gain``) leaves only words too short for the target.
+level-v3's secant left 31 of these 63 lines more than 0.05 LU off; the gain search of
+level-v4 and later (``dsp.level._next_gain``) leaves only words too short for the target.
 """
 
 from __future__ import annotations

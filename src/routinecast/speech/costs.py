@@ -28,16 +28,16 @@ class EngineCost:
 
 
 COSTS = {
-    "piper": EngineCost(worker_boot_s=1.2, load_s=0.4, s_per_char=0.0058, level_s=0.02),
-    "pyttsx3": EngineCost(worker_boot_s=0.5, load_s=0.15, s_per_char=0.00007, level_s=0.02),
+    "piper": EngineCost(worker_boot_s=1.2, load_s=0.4, s_per_char=0.0058, level_s=0.01),
+    "pyttsx3": EngineCost(worker_boot_s=0.5, load_s=0.15, s_per_char=0.00007, level_s=0.01),
 }
-"""Measured on this project's 2-core machine with numpy-only levelling (level-v4) and the
+"""Measured on this project's 2-core machine with numpy-only levelling (level-v5) and the
 piper graph kept optimised (``engines.prepared``): a fresh process loads piper's voice
 and the levelling filters in about 0.4 s and eSpeak in 0.15 s; a spawned pool costs
 more (3 new piper lines took 1.24 to 1.45 s to make both in this process and with two
-workers, so a pool's start is taken as 1.2 s); levelling the 63 lines of
-``desk-hip-reset`` took 1.2 to 1.3 s on one core, 1.3 to 1.8 s at level-v3
-(``scripts/bench.py`` times the builds they decide). Unknown engines (the test double)
+workers, so a pool's start is taken as 1.2 s); band-limiting and levelling the 63 lines
+of ``desk-hip-reset`` took 0.66 to 0.78 s on one core (level-v4: 1.2 to 1.5 s;
+``scripts/bench.py`` times the builds they decide). Unknown engines (the test double)
 count as piper."""
 
 
