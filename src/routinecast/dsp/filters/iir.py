@@ -30,10 +30,11 @@ BLOCK = 64
 """sosfilt block (samples): its zero-state response is one Toeplitz matrix product."""
 GROUP = 32
 """sosfilt blocks per group: block start states within a group are one matrix product."""
-CHUNK = 2
-"""sosfilt groups per matrix product: small enough (64 x 64 x 64) that OpenBLAS keeps
+CHUNK = 4
+"""sosfilt groups per matrix product: small enough (128 x 64 x 64) that OpenBLAS keeps
 to one thread (its threads stall the work when other work holds the cores), and
-cache-sized, so no slower than whole-signal products on an idle machine."""
+cache-sized. Measured on a 3 s clip: the 8th-order zero-phase low-pass 2.3 ms at 4,
+2.8 ms at 2, 2.5 ms at 8, 3.9 ms at 32 (whole-signal products)."""
 
 
 class _System(NamedTuple):
