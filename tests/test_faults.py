@@ -823,6 +823,22 @@ def _temp_mp3_exists(out: Path) -> Callable[[object], bool]:
     return check
 
 
+def _music(tmp_path: Path) -> Path:
+    """Two seconds of a quiet chord as a WAV: a bed sounds everywhere, so a long hold is
+    encoded whole (without one, its silence would be skipped in no time)."""
+    import wave
+
+    t = np.arange(2 * 22050) / 22050
+    chord = 0.2 * (np.sin(2 * np.pi * 220 * t) + np.sin(2 * np.pi * 277 * t))
+    path = tmp_path / "bed.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(22050)
+        out.writeframes((chord * 32767).astype("<i2").tobytes())
+    return path
+
+
 @needs_proc
 @pytest.mark.parametrize("send", [sigint_group, sigint_main], ids=["group", "main-only"])
 def test_ctrl_c_during_encoding(
@@ -832,8 +848,9 @@ def test_ctrl_c_during_encoding(
     path = warm(tmp_path, cache)
     out = tmp_path / "out"
     plant_old(out)
+    args = ["build", str(path), "--output", str(out), "--engine", "fake", "--set", "1.hold=20m"]
     run = run_and_act(
-        ["build", str(path), "--output", str(out), "--engine", "fake", "--set", "1.hold=20m"],
+        [*args, "--music", str(_music(tmp_path))],
         env_with(ROUTINECAST_CACHE_DIR=str(cache)),
         when=_temp_mp3_exists(out),
         act=send,

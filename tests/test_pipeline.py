@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pytest
 
 from routinecast.audio.decode import decode_audio
@@ -116,3 +120,43 @@ def test_set_override_changes_exactly_those_holds_and_fit_lands(tmp_path: Path) 
         DESK, BuildOptions(output_dir=tmp_path / "fit", overrides=parse_overrides(fit="15m"))
     )
     assert abs(fitted.timeline.duration_ms - 15 * 60_000) <= 1000
+
+
+@pytest.mark.slow
+def test_skipping_silences_changes_no_byte_of_a_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from routinecast.audio import silence, splice
+
+    fed: list[int] = []
+    encode = splice.encode_mp3
+
+    def counted(chunks: Iterable[npt.NDArray[np.int16]], dest: Path, *args: Any) -> None:
+        def tee() -> Iterator[npt.NDArray[np.int16]]:
+            for chunk in chunks:
+                fed.append(len(chunk))
+                yield chunk
+
+        encode(tee(), dest, *args)
+
+    monkeypatch.setattr(splice, "encode_mp3", counted)
+    (tmp_path / "a").mkdir()
+    skipping, doc = _build(tmp_path / "a", "pyttsx3")
+    total = int(doc["duration_ms"]) * 22050 // 1000  # type: ignore[call-overload]
+    assert sum(fed) < 0.9 * total  # the holds' silences are not fed
+
+    monkeypatch.setattr(silence, "cuts", lambda *_: ())
+    monkeypatch.setenv("ROUTINECAST_STORE_MB", "0")  # encode again, from the same clips
+    (tmp_path / "b").mkdir()
+    fed.clear()
+    whole, _ = _build(tmp_path / "b", "pyttsx3")
+    assert sum(fed) >= total
+    assert _audio(skipping) == _audio(whole)
+
+
+def _audio(mp3: Path) -> bytes:
+    """The MPEG stream behind the ID3v2 tag (whose text names where the routine was)."""
+    data = mp3.read_bytes()
+    assert data[:3] == b"ID3"
+    size = sum((data[6 + i] & 0x7F) << (7 * (3 - i)) for i in range(4))
+    return data[10 + size :]

@@ -567,7 +567,7 @@ def _write(
     keep: tuple[FileStore, str],
 ) -> None:
     """Encode, tag and write the captions to temporaries, keep the MP3, commit all three."""
-    from routinecast.audio.mix import render, total_samples
+    from routinecast.audio.mix import render, sounding, total_samples
     from routinecast.audio.splice import encode_split
     from routinecast.audio.tags import write_tags
 
@@ -594,6 +594,7 @@ def _write(
                 outputs.temp[".mp3"],
                 _mp3_settings(options),
                 reuse=_reuse(keep[0], job, options),
+                sounding=None if bed is not None else sounding(timeline, job.clips, job.sounds),
             )
         with clock.stage("tags"):
             write_tags(outputs.temp[".mp3"], _tags(job.routine, timeline), timeline.chapters)

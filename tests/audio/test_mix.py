@@ -18,6 +18,7 @@ from routinecast.audio.mix import (
     measurement_pieces,
     render,
     sample_at,
+    sounding,
     streamed_lufs,
     to_int16,
 )
@@ -88,6 +89,17 @@ def test_render_equals_a_full_buffer_sum() -> None:
     out = _joined(render(SMALL, CLIPS))
     assert out.dtype == np.int16 and len(out) == 5 * SR
     np.testing.assert_array_equal(out, _naive(SMALL))
+
+
+def test_outside_what_is_sounding_the_file_is_exact_zeros() -> None:
+    spans = sounding(SMALL, CLIPS)
+    assert spans == sorted(spans) and len(spans) == len(SMALL.events)
+    out = _joined(render(SMALL, CLIPS, gain_db=6.0))
+    quiet = np.ones(len(out), dtype=bool)
+    for start, end in spans:
+        assert np.any(out[start:end])
+        quiet[start:end] = False
+    assert quiet.sum() > SR and not np.any(out[quiet])
 
 
 def test_chunk_size_does_not_change_the_output() -> None:

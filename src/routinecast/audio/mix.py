@@ -106,6 +106,22 @@ def render(
         yield to_int16(buf)
 
 
+def sounding(
+    timeline: Timeline,
+    clips: Mapping[str, Samples],
+    sounds: Mapping[str, Samples] | None = None,
+) -> list[tuple[int, int]]:
+    """The sample spans ``[start, end)`` where an event plays, in time order: everywhere
+    else ``render`` writes exact zeros (without a music bed), which ``audio.silence``
+    lets the encoder skip."""
+    rate = timeline.sample_rate
+    spans = []
+    for event in timeline.events:
+        start = sample_at(event.start_ms, rate)
+        spans.append((start, start + len(event_audio(event, clips, rate, sounds))))
+    return sorted(spans)
+
+
 def total_samples(timeline: Timeline) -> int:
     """How many samples the file holds."""
     return sample_at(timeline.duration_ms, timeline.sample_rate)

@@ -53,7 +53,7 @@ class KeptPieces:
             self._identity(event)
             for event in events[bisect.bisect_right(ends, start) : bisect.bisect_left(starts, end)]
         ]
-        place = [piece.first, piece.keep_from, piece.keep_to, piece.end]
+        place = [piece.first, piece.keep_from, piece.keep_to, piece.end, piece.skipped]
         return inputs_key({"piece": place, "events": sounding, **self.common})
 
     @functools.cached_property

@@ -3,24 +3,31 @@
 LAME encodes one frame after another on one core, and it is most of a build's time
 once the speech is cached. ``encode_split`` cuts the PCM into pieces at frame
 boundaries, encodes them side by side, an ffmpeg each, and joins the frames into one
-stream behind one Info frame (``audio.infotag``) that counts them all.
+stream behind one Info frame (``audio.infotag``) that counts them all. Each piece also
+skips the long silences inside it (``audio.silence``): about 45 % of ``desk-hip-reset``'s
+frames are put back as copies instead of being encoded.
 
-Why the join is exact enough to hear nothing:
+Why the joined file is the whole encode, byte for byte (``tests/audio/test_splice.py``,
+``test_silence.py``; the Info frame aside, below):
 
-* Every piece starts ``WARM_FRAMES`` early and runs ``WARM_FRAMES`` late, on the
-  same frame grid as the whole file (pieces start on a multiple of a frame's
-  samples), and only its middle frames are kept. The encoder's filter bank and
-  psychoacoustic model have then seen the same sound around each kept frame as a
-  single encoder would: measured on ``desk-hip-reset``, decoding the joined file
-  differs from decoding one whole encode by at most a few LSB near a join (4 frames
-  of overlap were enough; 2 were not), far under the coding noise.
+* Every piece starts at least ``WARM_FRAMES`` early and runs ``WARM_FRAMES`` late, on
+  the same frame grid as the whole file, and only its middle frames are kept. The
+  encoder's filter bank and psychoacoustic model have then seen the same sound around
+  each kept frame as a single encoder would (4 frames of overlap were enough; 2 were
+  not).
+* Pieces start on a multiple of LAME's padding period (49 frames at 96 kbps and
+  22.05 kHz, ``silence.padding_period``): LAME pads a frame by a byte by a running
+  remainder from its first frame, and its bit allocation follows the frame's length, so
+  a piece started elsewhere writes the same sound in slightly different bits (decoded,
+  a few LSB apart).
 * ``encode.py`` turns LAME's bit reservoir off, so no frame borrows bytes from the
   frame before it: a kept frame never refers into another encode's bytes. (With the
   reservoir on, the frame after a join decoded as noise.) At 96 kbps the reservoir
   bought 0.07 dB of signal-to-noise ratio on this content (``docs/encoder.md``).
 * The Info frame's delay is the same for every piece and its padding is recomputed
   for the whole, so players trim exactly as for one encode: the decoded length is the
-  PCM's length to the sample.
+  PCM's length to the sample (ffmpeg's own Info frame for one whole encode can state
+  the padding a few samples long).
 
 Pieces sit on a fixed grid (``PIECE_FRAMES``) from the file's start, so a piece's
 samples depend only on what plays within it: the caller's ``Reuse`` keeps encoded
@@ -35,7 +42,6 @@ from __future__ import annotations
 import array
 import contextlib
 import functools
-import itertools
 import os
 import tempfile
 import threading
@@ -44,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from routinecast.audio import infotag, mpeg
+from routinecast.audio import infotag, mpeg, silence
 from routinecast.audio.encode import Mp3Settings, check_folder, encode_mp3
 from routinecast.errors import OutputError
 from routinecast.store import link_or_copy
@@ -66,15 +72,17 @@ so an edit leaves every piece before it the same, to be reused from ``Reuse``.""
 class Piece:
     """Frames ``[keep_from, keep_to)`` of the whole stream, encoded from ``first``.
 
-    The piece is fed samples ``[first * n, end)`` (``n`` samples per frame) and keeps
-    its own frames ``keep_from - first`` to ``keep_to - first``; ``keep_to`` is None
-    for the last piece, which keeps everything to the end (its padding included).
+    The piece is fed samples ``[first * n, end)`` (``n`` samples per frame) but for the
+    silent frames ``skipped`` (``audio.silence``), and keeps its own frames
+    ``keep_from - first`` to ``keep_to - first``; ``keep_to`` is None for the last
+    piece, which keeps everything to the end (its padding included).
     """
 
     first: int
     keep_from: int
     keep_to: int | None
     end: int
+    skipped: tuple[tuple[int, int], ...] = ()
 
 
 class Reuse(Protocol):
@@ -98,19 +106,33 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def plan(total: int, settings: Mp3Settings, frames_per_piece: int = PIECE_FRAMES) -> list[Piece]:
-    """Pieces of ``frames_per_piece`` frames from the start, covering ``total`` samples."""
+def plan(
+    total: int,
+    settings: Mp3Settings,
+    frames_per_piece: int = PIECE_FRAMES,
+    sounding: Sequence[tuple[int, int]] | None = None,
+) -> list[Piece]:
+    """Pieces of ``frames_per_piece`` frames from the start, covering ``total`` samples.
+
+    Each starts encoding at least ``WARM_FRAMES`` early, on a multiple of LAME's padding
+    period, so its frames are padded as in one whole encode and hold the same bytes.
+    Given the sample spans where something ``sounding`` plays, each also skips the
+    inside of the long silences it spans (``audio.silence``).
+    """
     n = mpeg.samples_per_frame(settings.sample_rate)
+    period = silence.padding_period(settings)
     frames = -(-total // n)
     count = max(1, -(-frames // frames_per_piece))
     edges = [index * frames_per_piece for index in range(count)] + [frames]
+    runs = silence.quiet_runs(sounding, total, n) if sounding is not None else []
     pieces = []
     for index in range(count):
         keep_from, keep_to = edges[index], edges[index + 1]
         last = index == count - 1
-        first = max(0, keep_from - WARM_FRAMES)
+        first = max(0, keep_from - WARM_FRAMES) // period * period
         end = total if last else min(total, (keep_to + WARM_FRAMES) * n)
-        pieces.append(Piece(first, keep_from, None if last else keep_to, end))
+        skipped = silence.cuts(runs, first, -(-end // n), period)
+        pieces.append(Piece(first, keep_from, None if last else keep_to, end, skipped))
     return pieces
 
 
@@ -121,17 +143,20 @@ def encode_split(
     settings: Mp3Settings,
     reuse: Reuse | None = None,
     frames_per_piece: int = PIECE_FRAMES,
+    sounding: Sequence[tuple[int, int]] | None = None,
 ) -> None:
     """Encode the ``total`` samples that ``render(start, stop)`` yields to ``dest``.
 
     Pieces ``reuse`` keeps are taken from it and not rendered; the others are encoded
-    side by side, ``render`` called once per piece from that piece's thread, and given
-    to ``reuse`` once all are done. Errors are ``encode_mp3``'s: the first one raised
-    by any piece is raised here once every piece has stopped, and ``dest`` is not
-    written. An interrupt stops every piece (their ffmpegs are killed) first.
+    side by side, ``render`` called from that piece's thread for each span it is fed,
+    and given to ``reuse`` once all are done. ``sounding`` (sample spans where anything
+    plays; None: take nothing as silent) lets pieces skip long silences. Errors are
+    ``encode_mp3``'s: the first one raised by any piece is raised here once every piece
+    has stopped, and ``dest`` is not written. An interrupt stops every piece (their
+    ffmpegs are killed) first.
     """
     check_folder(dest)
-    pieces = plan(total, settings, frames_per_piece)
+    pieces = plan(total, settings, frames_per_piece, sounding)
     n = mpeg.samples_per_frame(settings.sample_rate)
     keys = [reuse.key(piece) if reuse is not None else None for piece in pieces]
     with tempfile.TemporaryDirectory(prefix=".pieces-", dir=dest.parent) as folder:
@@ -139,15 +164,15 @@ def encode_split(
         kept = [_take(reuse, key, part) for key, part in zip(keys, parts, strict=True)]
         stop = threading.Event()
         jobs = [
-            functools.partial(encode_mp3, _until(stop, render, p.first * n, p.end), part, settings)
-            for p, part, found in zip(pieces, parts, kept, strict=True)
+            functools.partial(encode_mp3, _fed(stop, render, piece, n), part, settings)
+            for piece, part, found in zip(pieces, parts, kept, strict=True)
             if not found
         ]
         try:
             _run_all(jobs, stop)
         except OutputError as exc:  # a piece's file is ours; the user's is ``dest``
             raise OutputError(exc.message, path=dest, doing=exc.doing) from None
-        _join(pieces, parts, dest, total, n)
+        _join(pieces, parts, dest, total, n, silence.padding_pattern(settings))
         for key, part, found in zip(keys, parts, kept, strict=True):
             if reuse is not None and key and not found:
                 reuse.put(key, part)
@@ -170,14 +195,15 @@ class _Stopped(Exception):
     """Another piece failed or the build was interrupted."""
 
 
-def _until(
-    stop: threading.Event, render: Callable[[int, int], Chunks], start: int, end: int
+def _fed(
+    stop: threading.Event, render: Callable[[int, int], Chunks], piece: Piece, n: int
 ) -> Iterator[npt.NDArray[np.int16]]:
-    """``render(start, end)``, called in the piece's own thread, until ``stop`` is set."""
-    for chunk in render(start, end):
-        if stop.is_set():
-            raise _Stopped
-        yield chunk
+    """What ``piece`` is fed, rendered span by span in its own thread, until ``stop`` is set."""
+    for start, end in silence.fed(piece.first * n, piece.end, piece.skipped, n):
+        for chunk in render(start, end):
+            if stop.is_set():
+                raise _Stopped
+            yield chunk
 
 
 def _run_all(jobs: Sequence[Callable[[], None]], stop: threading.Event) -> None:
@@ -217,43 +243,50 @@ def _run_all(jobs: Sequence[Callable[[], None]], stop: threading.Event) -> None:
         raise (real or failures)[0]
 
 
-def _join(pieces: list[Piece], parts: list[Path], dest: Path, total: int, n: int) -> None:
-    """Write the kept frames of every part behind one Info frame for all of them.
+def _join(
+    pieces: list[Piece],
+    parts: list[Path],
+    dest: Path,
+    total: int,
+    n: int,
+    pattern: tuple[bool, ...],
+) -> None:
+    """Write the kept frames of every part, silences put back, behind one Info frame.
 
-    One part in memory at a time (a piece is about 1.3 MB): a first pass finds and
-    checksums the kept frames for the Info frame, a second copies just those bytes.
+    One part in memory at a time (a piece is about 1.3 MB, with its silences 2 MB). The
+    Info frame, which counts and checksums the frames, has a fixed length: a stand-in
+    goes first and the real one over it once every frame is written.
     """
     sizes: array.array[int] = array.array("H")
-    spans: list[tuple[int, int]] = []
     crc, info = 0, b""
-    for piece, part in zip(pieces, parts, strict=True):
-        data = part.read_bytes()
-        start, end, run = _kept(piece, data)
-        crc = infotag.crc16(memoryview(data)[start:end], crc)
-        sizes.extend(run)
-        spans.append((start, end))
-        info = info or data[: mpeg.frame_size(int.from_bytes(data[:4], "big"))]
-    header = infotag.rewrite(info, sizes, crc, total, n)
     try:
         with dest.open("wb") as out:
-            out.write(header)
-            for part, (start, end) in zip(parts, spans, strict=True):
-                with part.open("rb") as source:
-                    source.seek(start)
-                    out.write(source.read(end - start))
+            for piece, part in zip(pieces, parts, strict=True):
+                data = part.read_bytes()
+                if not info:
+                    info = data[: mpeg.frame_size(int.from_bytes(data[:4], "big"))]
+                    out.write(bytes(len(info)))
+                kept, lengths = _kept(piece, data, pattern)
+                crc = infotag.crc16(kept, crc)
+                sizes.extend(lengths)
+                out.write(kept)
+            out.seek(0)
+            out.write(infotag.rewrite(info, sizes, crc, total, n))
     except BaseException:
         with contextlib.suppress(OSError):
             dest.unlink(missing_ok=True)
         raise
 
 
-def _kept(piece: Piece, data: bytes) -> tuple[int, int, array.array[int]]:
-    """Where the frames ``piece`` keeps from its encode start and end, and their lengths."""
+def _kept(piece: Piece, data: bytes, pattern: tuple[bool, ...]) -> tuple[bytes, array.array[int]]:
+    """The frames ``piece`` keeps from its encode, its skipped silences put back, and the
+    length of each."""
     bounds = mpeg.boundaries(data)[1:]  # the first frame is the piece's own Info frame
-    count = len(bounds) - 1
+    skipped = tuple((a - piece.first, b - piece.first) for a, b in piece.skipped)
+    frames = silence.Frames(data, bounds, skipped, pattern)
+    count = frames.count()
     start = piece.keep_from - piece.first
     stop = count if piece.keep_to is None else piece.keep_to - piece.first
     if not 0 <= start < stop <= count:
         raise mpeg.FrameError(f"a piece's encode holds {count} frames, too few to keep")
-    kept = bounds[start : stop + 1]
-    return kept[0], kept[-1], array.array("H", (b - a for a, b in itertools.pairwise(kept)))
+    return frames.between(start, stop)

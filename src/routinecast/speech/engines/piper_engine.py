@@ -110,6 +110,11 @@ class PiperEngine:
             return self._voice if self._voice is not None else self._load_now()
 
     def _load_now(self) -> Any:
+        # numpy first, whole: onnxruntime's extension takes numpy's C API from a numpy
+        # another thread (the levelling preload) may still be importing, and then fails
+        # on the partly made module; ``import numpy`` waits for that thread instead.
+        import numpy  # noqa: F401
+
         try:
             import onnxruntime
             from piper import PiperVoice
