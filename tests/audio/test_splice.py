@@ -134,6 +134,8 @@ def test_crc16_is_crc16_arc_and_continues(size: int) -> None:
     assert infotag.crc16(data, 0xBEEF) == _slow_crc(data, 0xBEEF)
     cut = size // 3
     assert infotag.crc16(data[cut:], infotag.crc16(data[:cut])) == _slow_crc(data)
+    joined = infotag.crc16_after(infotag.crc16(data[:cut]), infotag.crc16(data[cut:]), size - cut)
+    assert joined == _slow_crc(data)  # two pieces checksummed apart
 
 
 def test_info_frame_of_one_encode_is_what_ffmpeg_wrote(tmp_path: Path) -> None:

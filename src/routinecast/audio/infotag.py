@@ -154,6 +154,14 @@ def crc16(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
     return int(carried[0]) ^ own
 
 
+def crc16_after(first: int, second: int, length: int) -> int:
+    """The CRC-16 of two blocks end to end, from ``first`` (the first block's CRC),
+    ``second`` (the second's, from 0) and the second's ``length`` in bytes: ``crc16(a + b)
+    == crc16_after(crc16(a), crc16(b), len(b))``, the CRC being linear."""
+    carried = _carry(_basis(length), np.array([first], dtype=np.uint16))
+    return int(carried[0]) ^ second
+
+
 def _basis(count: int) -> npt.NDArray[np.uint16]:
     """Where each register bit goes over ``count`` zero bytes (the step is linear)."""
     bits = np.array([1 << bit for bit in range(16)], dtype=np.uint16)

@@ -43,6 +43,7 @@ import array
 import contextlib
 import functools
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -63,6 +64,8 @@ if TYPE_CHECKING:
 
 WARM_FRAMES = 8
 """Frames encoded before and after each kept run and then dropped."""
+COPY_BYTES = 1 << 20
+"""The join copies each piece's kept frames into the file in blocks of this size."""
 PIECE_FRAMES = 4096
 """Frames kept per piece: 107 s at 22.05 kHz. The grid is fixed from the file's start,
 so an edit leaves every piece before it the same, to be reused from ``Reuse``."""
@@ -163,16 +166,24 @@ def encode_split(
         parts = [Path(folder) / f"{index}.mp3" for index in range(len(pieces))]
         kept = [_take(reuse, key, part) for key, part in zip(keys, parts, strict=True)]
         stop = threading.Event()
+        done: list[_Done | None] = [None] * len(pieces)
         jobs = [
-            functools.partial(encode_mp3, _fed(stop, render, piece, n), part, settings)
-            for piece, part, found in zip(pieces, parts, kept, strict=True)
-            if not found
+            functools.partial(
+                _make,
+                done,
+                index,
+                piece,
+                part,
+                None if found else _fed(stop, render, piece, n),
+                settings,
+            )
+            for index, (piece, part, found) in enumerate(zip(pieces, parts, kept, strict=True))
         ]
         try:
             _run_all(jobs, stop)
         except OutputError as exc:  # a piece's file is ours; the user's is ``dest``
             raise OutputError(exc.message, path=dest, doing=exc.doing) from None
-        _join(pieces, parts, dest, total, n, silence.padding_pattern(settings))
+        _join([d for d in done if d is not None], dest, total, n)
         for key, part, found in zip(keys, parts, kept, strict=True):
             if reuse is not None and key and not found:
                 reuse.put(key, part)
@@ -243,35 +254,52 @@ def _run_all(jobs: Sequence[Callable[[], None]], stop: threading.Event) -> None:
         raise (real or failures)[0]
 
 
-def _join(
-    pieces: list[Piece],
-    parts: list[Path],
-    dest: Path,
-    total: int,
-    n: int,
-    pattern: tuple[bool, ...],
-) -> None:
-    """Write the kept frames of every part, silences put back, behind one Info frame.
+@dataclass(frozen=True)
+class _Done:
+    """A piece's kept frames, written out beside its encode, ready to be joined."""
 
-    One part in memory at a time (a piece is about 1.3 MB, with its silences 2 MB). The
-    Info frame, which counts and checksums the frames, has a fixed length: a stand-in
-    goes first and the real one over it once every frame is written.
-    """
+    path: Path
+    sizes: array.array[int]
+    crc: int
+    """The CRC-16 of the kept frames alone (``infotag.crc16``, from 0)."""
+    info: bytes
+    """The piece encode's own Info frame (the joined file's is made from one)."""
+
+
+def _make(
+    done: list[_Done | None],
+    index: int,
+    piece: Piece,
+    part: Path,
+    chunks: Iterable[npt.NDArray[np.int16]] | None,
+    settings: Mp3Settings,
+) -> None:
+    """Encode ``piece`` from ``chunks`` (None: its encode is kept from an earlier build),
+    then write the frames it keeps, its silences put back, and count and checksum them:
+    in the piece's own thread, beside the other encodes."""
+    if chunks is not None:
+        encode_mp3(chunks, part, settings)
+    data = part.read_bytes()
+    kept, sizes = _kept(piece, data, silence.padding_pattern(settings))
+    path = part.with_suffix(".kept")
+    path.write_bytes(kept)
+    info = data[: mpeg.frame_size(int.from_bytes(data[:4], "big"))]
+    done[index] = _Done(path, sizes, infotag.crc16(kept), info)
+
+
+def _join(done: list[_Done], dest: Path, total: int, n: int) -> None:
+    """One Info frame for all the pieces' kept frames, then the frames, into ``dest``."""
     sizes: array.array[int] = array.array("H")
-    crc, info = 0, b""
+    crc = 0
+    for piece in done:
+        crc = infotag.crc16_after(crc, piece.crc, sum(piece.sizes))
+        sizes.extend(piece.sizes)
     try:
         with dest.open("wb") as out:
-            for piece, part in zip(pieces, parts, strict=True):
-                data = part.read_bytes()
-                if not info:
-                    info = data[: mpeg.frame_size(int.from_bytes(data[:4], "big"))]
-                    out.write(bytes(len(info)))
-                kept, lengths = _kept(piece, data, pattern)
-                crc = infotag.crc16(kept, crc)
-                sizes.extend(lengths)
-                out.write(kept)
-            out.seek(0)
-            out.write(infotag.rewrite(info, sizes, crc, total, n))
+            out.write(infotag.rewrite(done[0].info, sizes, crc, total, n))
+            for piece in done:
+                with piece.path.open("rb") as source:
+                    shutil.copyfileobj(source, out, COPY_BYTES)
     except BaseException:
         with contextlib.suppress(OSError):
             dest.unlink(missing_ok=True)
