@@ -216,3 +216,17 @@ def test_a_count_asked_for_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert synth.asked and synth.workers == 1
     monkeypatch.delenv("ROUTINECAST_WORKERS")
     assert not Synthesizer(EngineSpec("piper"), Lexicon(), ClipCache(tmp_path)).asked
+
+
+@pytest.mark.slow
+def test_workers_exit_on_their_own_once_every_line_is_made(tmp_path: Path) -> None:
+    import multiprocessing
+
+    synth = Synthesizer(EngineSpec("pyttsx3"), Lexicon(), ClipCache(tmp_path), workers=2)
+    texts = [f"Line number {n}, said by a worker." for n in range(4)]
+    clips = synth.clips(texts)  # returns without waiting for the workers to exit
+    assert synth.stats.workers == 2 and sorted(clips) == sorted(texts)
+    deadline = time.monotonic() + 30
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert multiprocessing.active_children() == []

@@ -105,10 +105,15 @@ class SpeechPool:
             if progress:
                 progress(done, self.total)
 
-    def close(self) -> None:
-        """Cancel what has not started, wait for what has (a line each at most)."""
+    def close(self, wait: bool = True) -> None:
+        """Cancel what has not started, wait for what has (a line each at most).
+
+        ``wait=False`` (every line made) lets the workers exit while the build goes on:
+        freeing a voice took 0.08 s of a build's time. The executor still joins them
+        before this process exits.
+        """
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool.shutdown(wait=wait, cancel_futures=True)
 
 
 def _start(

@@ -147,6 +147,7 @@ class Synthesizer:
         jobs = {key: self.spoken(group[0]) for key, group in missing.items()}
         self.stats = SynthStats()
         pool = self._pool(jobs)
+        finished = False
         try:
             if pool is not None:  # started before the cache is read: workers boot meanwhile
                 pool.start(jobs)
@@ -162,9 +163,10 @@ class Synthesizer:
                 self.cache.store(key, clip)
                 for text in missing[key]:
                     out[text] = clip
+            finished = True
         finally:
-            if pool is not None:
-                pool.close()  # stops the workers at once when anything failed
+            if pool is not None:  # stops the workers at once when anything failed
+                pool.close(wait=not finished)
         made_keys = [*jobs, *late]
         self.stats.made = len(made_keys)
         self.stats.cached = len(keys) - sum(len(missing[k]) for k in made_keys)
