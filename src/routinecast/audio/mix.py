@@ -180,24 +180,30 @@ class LoudnessMeter:
         self.filled = 0
         self.count = 0
 
-    def feed(self, samples: Samples) -> None:
-        """Add the next piece of the signal."""
-        y, self.state = filters.sosfilt(self.sos, np.asarray(samples, np.float64), zi=self.state)
+    def feed(self, samples: Samples, then_silent: int = 0) -> None:
+        """Add the next piece of the signal, and ``then_silent`` samples of silence after it
+        (filtered with it, in one go, for as long as the filters ring)."""
+        ring = min(then_silent, round(RING_S * self.rate))
+        signal = np.zeros(len(samples) + ring)
+        signal[: len(samples)] = samples
+        y, self.state = filters.sosfilt(self.sos, signal, zi=self.state)
         self.count += len(y)
         self._accumulate(np.square(self.scale * y))
+        if then_silent > ring:
+            self._settled(then_silent - ring)
 
     def silence(self, n: int) -> None:
         """Add ``n`` samples of digital silence."""
-        ring = min(n, round(RING_S * self.rate))
-        self.feed(np.zeros(ring, np.float32))
-        if n == ring:
-            return
+        self.feed(np.zeros(0, np.float32), then_silent=n)
+
+    def _settled(self, n: int) -> None:
+        """``n`` more samples of silence, once the filters have rung for ``RING_S``."""
         if float(np.max(np.abs(self.state))) > SETTLED:
-            self.feed(np.zeros(n - ring, np.float32))
+            self.feed(np.zeros(n, np.float32))
             return
         self.state = np.zeros_like(self.state)
-        self.count += n - ring
-        self._accumulate(np.zeros(n - ring))
+        self.count += n
+        self._accumulate(np.zeros(n))
 
     def _accumulate(self, power: npt.NDArray[np.float64]) -> None:
         """Sum squares into 100 ms segments."""
@@ -248,8 +254,7 @@ def master_gain_db(
     rate = timeline.sample_rate
     meter = LoudnessMeter(rate)
     for audio, gap in measurement_pieces(timeline, clips, sounds):
-        meter.feed(audio)
-        meter.silence(gap)
+        meter.feed(audio, then_silent=gap)
     loudness = meter.lufs()
     if not np.isfinite(loudness):
         return 0.0
