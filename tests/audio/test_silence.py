@@ -189,3 +189,25 @@ def test_fed_leaves_out_the_cut_frames() -> None:
         (40 * FRAME, 50 * FRAME),
     ]
     assert silence.fed(0, 10 * FRAME, (), FRAME) == [(0, 10 * FRAME)]
+
+
+def _frame(padded: bool, fill: int) -> bytes:
+    """An MPEG-2 Layer III frame at 96 kbps and 22.05 kHz: 313 bytes, 314 padded."""
+    header = 0xFFF3A0C0 | (1 << 9 if padded else 0)
+    return header.to_bytes(4, "big") + bytes([fill]) * 8 + bytes(301 + padded)
+
+
+@pytest.mark.parametrize(("start", "stop"), [(0, 12), (4, 12), (0, 5), (4, 5), (7, 12), (2, 9)])
+def test_frames_put_the_cut_silence_back_anywhere_in_a_range(start: int, stop: int) -> None:
+    pattern = (False, True)
+    # A whole encode of 12 frames: sound in 0-1 and 9-11, silence in 2-8 (fill 0).
+    whole = [_frame(pattern[i % 2], 7 if i < 2 or i > 8 else 0) for i in range(12)]
+    cut = (3, 7)  # frames 3..6 were not encoded
+    encoded = whole[: cut[0]] + whole[cut[1] :]
+    data = b"".join(encoded)
+    bounds = list(itertools.accumulate((len(f) for f in encoded), initial=0))
+    frames = silence.Frames(data, bounds, (cut,), pattern)
+    assert frames.count() == 12
+    kept, sizes = frames.between(start, stop)
+    assert kept == b"".join(whole[start:stop])
+    assert list(sizes) == [len(f) for f in whole[start:stop]]
