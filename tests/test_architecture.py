@@ -5,8 +5,9 @@ Contracts (the floor every stage stands on): ``errors``, ``durations``, ``locati
 writer and the store of built files: the speech cache, the master gains and the
 pipeline all write there) and ``reads`` (what a build read, for its receipt). Stages:
 ``load``, ``timing``, ``speech``, ``audio``, and ``outputs``. Only the edges may import
-several stages: ``pipeline``, ``cli``, ``web``, ``request`` (what a build is asked and
-answers) and ``receipts`` (an unchanged build answered without the stages). The
+several stages: ``pipeline``, ``cli``, ``console`` (the console script's door to
+``cli``), ``web``, ``request`` (what a build is asked and answers) and ``receipts`` (an
+unchanged build answered without the stages). The
 package's ``__init__`` is the public door: it imports its names lazily (on first
 use), so its runtime imports are none and every stage may read ``SAMPLE_RATE`` from
 it. No import cycles between modules.
@@ -34,7 +35,7 @@ CONTRACTS = {
     "store",
     "reads",
 }
-EDGES = {"pipeline", "cli", "web", "request", "receipts"}
+EDGES = {"pipeline", "cli", "console", "web", "request", "receipts"}
 
 
 def _module(path: Path) -> str:

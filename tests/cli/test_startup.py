@@ -10,6 +10,7 @@ are cached reads their lengths from the clip headers alone.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -80,3 +81,19 @@ def test_plan_of_a_cached_routine_reads_headers_only(tmp_path: Path) -> None:
     heavy, code, stdout = run(["plan", str(path), "--engine", "fake"], cache)
     assert code == 0 and heavy == []
     assert "not synthesised yet" not in stdout, "every length came from the cache"
+
+
+def test_a_spawned_speech_worker_does_not_import_the_command_line() -> None:
+    # A spawned process first runs the script that started its parent, as __mp_main__:
+    # the console script imports only routinecast.console, not typer and every command.
+    script = shutil.which("routinecast")
+    assert script, "the routinecast console script is installed (pip install -e .)"
+    code = (
+        "import runpy, sys; runpy.run_path(sys.argv[1], run_name='__mp_main__'); "
+        "print(sorted(m for m in ('typer', 'click', 'routinecast.cli') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, script], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
+    assert "routinecast.console" in Path(script).read_text("utf-8")
