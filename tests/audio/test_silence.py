@@ -211,3 +211,18 @@ def test_frames_put_the_cut_silence_back_anywhere_in_a_range(start: int, stop: i
     kept, sizes = frames.between(start, stop)
     assert kept == b"".join(whole[start:stop])
     assert list(sizes) == [len(f) for f in whole[start:stop]]
+
+
+@pytest.mark.parametrize("kbps", [32, 64, 128, 160])
+def test_other_bitrates_skip_silence_and_keep_every_frame(
+    signal: tuple[Int16, list[tuple[int, int]]], tmp_path: Path, kbps: int
+) -> None:
+    pcm, spans = signal
+    pcm, spans = pcm[: 60 * SR], [(a, b) for a, b in spans if b <= 60 * SR]
+    settings = Mp3Settings(bitrate_kbps=kbps)
+    whole, joined = tmp_path / "whole.mp3", tmp_path / "joined.mp3"
+    encode_mp3(iter([pcm]), whole, settings)
+    calls: list[tuple[int, int]] = []
+    encode_split(_renderer(pcm, calls), len(pcm), joined, settings, None, 512, spans)  # type: ignore[arg-type]
+    assert sum(b - a for a, b in calls) < 0.8 * len(pcm)
+    assert _frames(joined) == _frames(whole)
