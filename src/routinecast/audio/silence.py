@@ -26,6 +26,7 @@ plays. Everything else is exactly zero in the file. With a music bed nothing is 
 from __future__ import annotations
 
 import array
+import bisect
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -85,9 +86,15 @@ def cuts(
     runs: Sequence[tuple[int, int]], first: int, stop: int, period: int
 ) -> tuple[tuple[int, int], ...]:
     """The frames ``[a, b)`` an encode fed frames ``first`` to ``stop`` can skip: inside
-    each quiet run, ``MARGIN`` frames in from both ends, a whole number of ``period``."""
+    each quiet run, ``MARGIN`` frames in from both ends, a whole number of ``period``.
+
+    ``runs`` are in order and apart (``quiet_runs``), so those within the range are one
+    slice, found by bisection: a dense six-hour routine has 5 400 runs and 200 pieces.
+    """
+    lo = bisect.bisect_right(runs, first, key=lambda run: run[1])
+    hi = bisect.bisect_left(runs, stop, key=lambda run: run[0])
     found = []
-    for run_from, run_to in runs:
+    for run_from, run_to in runs[lo:hi]:
         a, b = max(run_from, first) + MARGIN, min(run_to, stop) - MARGIN
         length = (b - a) // period * period
         if length > 0:
