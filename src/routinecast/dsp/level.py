@@ -107,13 +107,19 @@ from each group's K-weighted energy. The chosen round's gain is then interpolate
 every sample."""
 
 
-def _block_powers(power: FloatArray, sample_rate: int) -> FloatArray:
-    """Mean square of every 400 ms block, 100 ms apart, bounded exactly as pyloudnorm does."""
-    seconds = power.size / sample_rate
-    count = int(np.round((seconds - BLOCK_S) / (BLOCK_S * 0.25))) + 1
+def _block_bounds(size: int, sample_rate: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """First and past-last sample of every 400 ms block, 100 ms apart, in ``size`` samples,
+    bounded exactly as pyloudnorm does."""
+    count = int(np.round((size / sample_rate - BLOCK_S) / (BLOCK_S * 0.25))) + 1
     j = np.arange(count)
-    lower = np.clip((BLOCK_S * (j * 0.25) * sample_rate).astype(np.int64), 0, power.size)
-    upper = np.clip((BLOCK_S * (j * 0.25 + 1) * sample_rate).astype(np.int64), 0, power.size)
+    lower = np.clip((BLOCK_S * (j * 0.25) * sample_rate).astype(np.int64), 0, size)
+    upper = np.clip((BLOCK_S * (j * 0.25 + 1) * sample_rate).astype(np.int64), 0, size)
+    return lower, upper
+
+
+def _block_powers(power: FloatArray, sample_rate: int) -> FloatArray:
+    """Mean square of every 400 ms block (``_block_bounds``)."""
+    lower, upper = _block_bounds(power.size, sample_rate)
     total = np.concatenate([[0.0], np.cumsum(power)])
     return np.asarray((total[upper] - total[lower]) / (BLOCK_S * sample_rate), dtype=np.float64)
 
@@ -128,11 +134,7 @@ def _group_sums(values: FloatArray) -> FloatArray:
 
 def _grouped_block_powers(energy: FloatArray, size: int, sample_rate: int) -> FloatArray:
     """``_block_powers`` of ``size`` samples known only as group energies."""
-    seconds = size / sample_rate
-    count = int(np.round((seconds - BLOCK_S) / (BLOCK_S * 0.25))) + 1
-    j = np.arange(count)
-    lower = np.clip((BLOCK_S * (j * 0.25) * sample_rate).astype(np.int64), 0, size)
-    upper = np.clip((BLOCK_S * (j * 0.25 + 1) * sample_rate).astype(np.int64), 0, size)
+    lower, upper = _block_bounds(size, sample_rate)
     total = np.concatenate([[0.0], np.cumsum(energy), [0.0]])
     per_sample = np.concatenate([energy, [0.0]]) / GROUP
 
