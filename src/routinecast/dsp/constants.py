@@ -6,7 +6,7 @@ keys without loading numpy, so they live apart from the math in ``level``.
 
 from __future__ import annotations
 
-LEVEL_VERSION = "level-v5"
+LEVEL_VERSION = "level-v6"
 """Bump when ``level.level_clip`` changes what it returns."""
 BAND_LIMIT_HZ = 8000
 """The MP3 encoder low-passes 22.05 kHz mono near 8.5-9 kHz; clips are band-limited
