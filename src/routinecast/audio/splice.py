@@ -42,7 +42,6 @@ from __future__ import annotations
 import array
 import contextlib
 import functools
-import os
 import shutil
 import tempfile
 import threading
@@ -51,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from routinecast.audio import infotag, mpeg, silence
+from routinecast.audio import cores, infotag, mpeg, silence
 from routinecast.audio.encode import Mp3Settings, check_folder, encode_mp3
 from routinecast.errors import OutputError
 from routinecast.store import link_or_copy
@@ -99,14 +98,6 @@ class Reuse(Protocol):
 
     def put(self, key: str, path: Path) -> None:
         """Keep the encoded piece at ``path`` under ``key``."""
-
-
-def cores() -> int:
-    """The cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 def plan(
@@ -218,13 +209,14 @@ def _fed(
 
 
 def _run_all(jobs: Sequence[Callable[[], None]], stop: threading.Event) -> None:
-    """Run the jobs on threads, ``2 x cores`` at once; re-raise the first failure after
-    all stop (each ffmpeg keeps about 1.5 cores busy, so more at once gain nothing)."""
+    """Run the jobs on a thread per core, each thread kept on its core with the ffmpegs
+    it starts (``audio.cores``); re-raise the first failure after all stop."""
     failures: list[BaseException] = []
     waiting = iter(jobs)
     lock = threading.Lock()
 
-    def run() -> None:
+    def run(index: int) -> None:
+        cores.settle(index)
         while True:
             with lock:
                 job = next(waiting, None)
@@ -237,7 +229,8 @@ def _run_all(jobs: Sequence[Callable[[], None]], stop: threading.Event) -> None:
                 stop.set()
 
     threads = [
-        threading.Thread(target=run, daemon=True) for _ in range(min(len(jobs), 2 * cores()))
+        threading.Thread(target=run, args=(index,), daemon=True)
+        for index in range(min(len(jobs), cores.workers()))
     ]
     for thread in threads:
         thread.start()
