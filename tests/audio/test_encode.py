@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from routinecast.audio import ffmpeg as ffmpeg_module
 from routinecast.audio.decode import decode_audio
 from routinecast.audio.encode import Mp3Settings, encode_mp3
 from routinecast.audio.ffmpeg import ENV_VAR, ffmpeg_exe, ffmpeg_version
@@ -212,3 +213,27 @@ def test_ffmpeg_override_must_exist(tmp_path: Path, fake_ffmpeg: Path) -> None:
 
 def test_ffmpeg_version_line() -> None:
     assert ffmpeg_version().startswith("ffmpeg version")
+
+
+def test_the_bundled_ffmpeg_is_found_without_running_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import imageio_ffmpeg
+
+    checked = imageio_ffmpeg.get_ffmpeg_exe()  # imageio-ffmpeg's own search runs the binary
+
+    def no_process(*args: object, **kwargs: object) -> None:
+        raise AssertionError("finding the bundled ffmpeg started a process")
+
+    monkeypatch.setattr(subprocess, "Popen", no_process)
+    monkeypatch.setattr(subprocess, "run", no_process)
+    monkeypatch.delenv("IMAGEIO_FFMPEG_EXE", raising=False)
+    assert ffmpeg_module._bundled() == checked
+
+
+def test_imageio_ffmpegs_own_variable_still_names_the_bundled_binary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    named = tmp_path / "my-ffmpeg"
+    named.write_text("#!/bin/sh\n")
+    named.chmod(0o755)
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(named))
+    assert ffmpeg_module._bundled() == str(named)

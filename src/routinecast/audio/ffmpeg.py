@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from types import ModuleType
 from typing import IO
 
 from routinecast.errors import BuildError
@@ -105,9 +106,28 @@ def _bundled() -> str:
     try:
         import imageio_ffmpeg
 
-        exe = str(imageio_ffmpeg.get_ffmpeg_exe())
+        exe = _bundled_unrun(imageio_ffmpeg) or str(imageio_ffmpeg.get_ffmpeg_exe())
     except (ImportError, RuntimeError, OSError) as exc:
         raise BuildError(f"no ffmpeg found; {_INSTALL_HINT}") from exc
     if not os.access(exe, os.X_OK):
         raise BuildError(f"the bundled ffmpeg at {exe} is not executable; {_INSTALL_HINT}")
     return exe
+
+
+def _bundled_unrun(package: ModuleType) -> str | None:
+    """The wheel's binary for this platform, found by the wheel's own table of names.
+
+    ``get_ffmpeg_exe`` runs ``ffmpeg -version`` to check the binary first: 60 ms of
+    every build that encodes. A binary that does not run is reported by the encode that
+    starts it (``encode._start``). None when the wheel sets its binary some other way.
+    """
+    if os.environ.get("IMAGEIO_FFMPEG_EXE"):
+        return None
+    try:
+        from imageio_ffmpeg import _definitions
+
+        name = _definitions.FNAME_PER_PLATFORM.get(_definitions.get_platform())
+    except (ImportError, AttributeError):
+        return None
+    exe = Path(package.__file__ or "").parent / "binaries" / (name or "")
+    return str(exe) if name and exe.is_file() else None
