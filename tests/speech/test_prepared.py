@@ -13,7 +13,7 @@ import onnxruntime
 import pytest
 
 from routinecast.speech.cache import ClipCache
-from routinecast.speech.engines import prepared
+from routinecast.speech.engines import prepared, resident
 from routinecast.speech.engines.piper_engine import PiperEngine, _voice_files
 
 LINE = "Lie on your back with both knees bent."
@@ -31,6 +31,8 @@ def _kept() -> Path:
 
 
 def _speak() -> np.ndarray:
+    """As a new process would: the voice loaded again, not the one this process keeps."""
+    resident.forget_all()
     return np.asarray(PiperEngine(threads=1).synthesize(LINE))
 
 

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from routinecast.errors import EngineError
 from routinecast.speech.engines import prepared
 from routinecast.speech.engines.base import VoiceInfo, join_sentences, to_rate, trim_silence
+from routinecast.speech.engines.resident import file_identity, resident
 from routinecast.speech.engines.versions import installed_version
 
 if TYPE_CHECKING:
@@ -118,21 +119,28 @@ class PiperEngine:
         try:
             import onnxruntime
             from piper import PiperVoice
-            from piper.config import PiperConfig
         except ImportError:
             raise EngineError("piper is not installed: pip install piper-tts") from None
         model, config_path = _voice_files(self.voice)
         if not model.exists() or not config_path.exists():
             raise EngineError(f"piper voice files are missing: {model}")
+        kept = prepared.prepared_path(model, onnxruntime.__version__)
+        key = (file_identity(model), file_identity(config_path), str(kept), self.threads)
+        self._voice = resident(key, lambda: self._made(onnxruntime, PiperVoice, model, config_path))
+        self._length_scale = float(self._voice.config.length_scale or 1.0)
+        return self._voice
+
+    def _made(self, onnxruntime: Any, voice: Any, model: Path, config_path: Path) -> Any:
+        """The voice loaded from its files (``resident`` keeps it for the next engine)."""
+        from piper.config import PiperConfig
+
         options = onnxruntime.SessionOptions()
         if self.threads:
             options.intra_op_num_threads = self.threads
             options.inter_op_num_threads = 1
         config = PiperConfig.from_dict(json.loads(config_path.read_text("utf-8")))
         session = prepared.session(model, options, ["CPUExecutionProvider"])
-        self._voice = PiperVoice(session=session, config=config)
-        self._length_scale = float(config.length_scale or 1.0)
-        return self._voice
+        return voice(session=session, config=config)
 
     def synthesize(self, text: str) -> Samples:
         """Speak ``text`` with piper."""
