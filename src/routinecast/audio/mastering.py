@@ -22,7 +22,7 @@ from routinecast.dsp.samples import Samples
 from routinecast.store import write_atomic
 from routinecast.timeline import Timeline
 
-VERSION = "master-v4"
+VERSION = "master-v5"
 
 
 def gain_key(
