@@ -237,3 +237,19 @@ def test_imageio_ffmpegs_own_variable_still_names_the_bundled_binary(
     named.chmod(0o755)
     monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", str(named))
     assert ffmpeg_module._bundled() == str(named)
+
+
+def test_an_ffmpeg_that_never_finishes_is_killed_and_reported(
+    tmp_path: Path, fake_ffmpeg: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from routinecast.audio import encode
+
+    fake_ffmpeg.write_text("#!/bin/sh\ncat >/dev/null\nexec sleep 60\n")
+    fake_ffmpeg.chmod(0o755)
+    monkeypatch.setattr(encode, "_FINISH_TIMEOUT_S", 0.5)
+    dest = tmp_path / "out.mp3"
+    started = time.monotonic()
+    with pytest.raises(OutputError, match="did not finish within 0 s of the end of the audio"):
+        encode_mp3(iter([np.zeros(SR, dtype=np.int16)]), dest)
+    assert time.monotonic() - started < 30  # killed by the watchdog, not waited out
+    assert not dest.exists()

@@ -22,6 +22,7 @@ import contextlib
 import signal
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,12 +211,29 @@ def _finish(
 
 
 def _wait(proc: subprocess.Popen[bytes]) -> int | None:
+    """ffmpeg's exit code; None when it had not finished ``_FINISH_TIMEOUT_S`` after its
+    input ended (then it is killed).
+
+    ``Popen.wait(timeout=...)`` polls, sleeping up to 50 ms between looks: each piece
+    of a build waited 9 ms on average after its ffmpeg had exited (0.08 s over the 9
+    pieces of ``desk-hip-reset``). A plain ``wait`` returns as the process exits; a timer
+    kills a stuck one.
+    """
+    expired = threading.Event()
+
+    def kill() -> None:
+        expired.set()
+        with contextlib.suppress(OSError):
+            proc.kill()
+
+    watchdog = threading.Timer(_FINISH_TIMEOUT_S, kill)
+    watchdog.daemon = True
+    watchdog.start()
     try:
-        return proc.wait(timeout=_FINISH_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        return None
+        code = proc.wait()
+    finally:
+        watchdog.cancel()
+    return None if expired.is_set() else code
 
 
 def _problem(code: int | None, write_error: OSError | None) -> str | None:
