@@ -813,8 +813,9 @@ def test_stop_signal_during_a_cold_build(tmp_path: Path, stop: str, moment: str)
 
 def _temp_mp3_exists(out: Path) -> Callable[[object], bool]:
     def check(_: object) -> bool:
-        """ffmpeg is writing: the temporary MP3, or the pieces encoded side by side."""
-        pieces = [p for p in out.glob(".pieces-*/*.mp3")]
+        """ffmpeg is writing: the temporary MP3, or the pieces (and runs of pieces,
+        ``audio.runs``) encoded side by side."""
+        pieces = [p for p in out.glob(".pieces-*/*") if p.suffix in (".mp3", ".run")]
         if pieces or any(p.name.startswith(f".{STEM}.mp3.tmp-") for p in out.iterdir()):
             time.sleep(0.5)  # well into the encoding
             return True

@@ -1,0 +1,96 @@
+"""Pieces encoded together: consecutive pieces a build must encode share one ffmpeg.
+
+The pieces sit on a fixed grid so that the store can keep them (``audio.splice``), but
+starting an ffmpeg costs 17-20 ms of a core (a 170 MB static binary relocating itself),
+and each piece also encodes its warm-up frames and the silence its cuts cannot reach
+across its edges. So the pieces a build encodes are grouped into runs of consecutive
+pieces, about one per core (``group``); a run is encoded as one piece from its first
+member's start to its last member's end (``run_piece``), and is then cut back into what
+each member's own encode would hold for the join and the store (``members``). Its
+frames are the whole encode's, byte for byte, as every piece's are, so a member cut from
+a run is the member encoded alone, where it matters: the frames it keeps.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from routinecast.audio import mpeg, silence
+
+if TYPE_CHECKING:
+    from routinecast.audio.splice import Piece
+
+
+def group(pieces: Sequence[Piece], todo: Sequence[int], workers: int, n: int) -> list[list[int]]:
+    """The pieces ``todo`` (indices, in order) in runs of consecutive pieces: a run ends
+    where the next piece is not consecutive or once it holds its share of the samples
+    to encode (the total over ``workers``), so the runs keep every core busy."""
+    sizes = {index: _fed_frames(pieces[index], n) for index in todo}
+    share = sum(sizes.values()) / max(1, workers)
+    runs: list[list[int]] = []
+    filled = 0
+    for index in todo:
+        if runs and runs[-1][-1] == index - 1 and filled + sizes[index] / 2 <= share:
+            runs[-1].append(index)
+            filled += sizes[index]
+        else:
+            runs.append([index])
+            filled = sizes[index]
+    return runs
+
+
+def run_piece(
+    members: Sequence[Piece], quiet: Sequence[tuple[int, int]], period: int, n: int
+) -> Piece:
+    """One piece encoding ``members`` (consecutive) in one go, skipping the ``quiet`` runs'
+    insides over its whole length (cuts may now cross the members' edges)."""
+    head, tail = members[0], members[-1]
+    skipped = silence.cuts(quiet, head.first, -(-tail.end // n), period)
+    return replace(head, keep_to=tail.keep_to, end=tail.end, skipped=skipped)
+
+
+def cut(
+    run: Piece, data: bytes, members: Sequence[Piece], pattern: tuple[bool, ...]
+) -> list[bytes]:
+    """Each member's own encode, cut from the run's (``data``): its Info frame, then its
+    frames from its first to the last it keeps or skips, its own skipped silences left
+    out, as ``splice`` reads a piece's encode."""
+    bounds = mpeg.boundaries(data)[1:]
+    info = data[: bounds[0]]
+    relative = tuple((a - run.first, b - run.first) for a, b in run.skipped)
+    frames = silence.Frames(data, bounds, relative, pattern)
+    count = frames.count()
+    out = []
+    for member in members:
+        stop = run.first + count if member.keep_to is None else _last(member)
+        body, sizes = frames.between(member.first - run.first, stop - run.first)
+        out.append(info + _without(body, sizes, member, stop))
+    return out
+
+
+def _last(member: Piece) -> int:
+    """The frame after the last one ``member``'s encode must hold."""
+    assert member.keep_to is not None
+    return max([member.keep_to, *(b for _, b in member.skipped)])
+
+
+def _without(body: bytes, sizes: Sequence[int], member: Piece, stop: int) -> bytes:
+    """``body`` (frames ``member.first`` to ``stop``) without ``member``'s skipped frames."""
+    offsets = [0, *itertools.accumulate(sizes)]
+    kept, at = [], 0
+    for a, b in member.skipped:
+        a, b = max(a, member.first), min(b, stop)
+        if b <= a:
+            continue
+        kept.append(body[offsets[at] : offsets[a - member.first]])
+        at = b - member.first
+    kept.append(body[offsets[at] :])
+    return b"".join(kept)
+
+
+def _fed_frames(piece: Piece, n: int) -> int:
+    """How many frames ``piece`` is fed: its span less the silences it skips."""
+    return -(-piece.end // n) - piece.first - sum(b - a for a, b in piece.skipped)
