@@ -80,6 +80,30 @@ def test_least_recently_used_go_first(tmp_path: Path) -> None:
     assert not (store.folder / "k1.ref").exists()
 
 
+def test_one_store_counts_its_folder_once_while_under_its_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = FileStore(tmp_path / "cache", limit_bytes=10_500)
+    for number in range(3):  # stored by other builds
+        FileStore(tmp_path / "cache", limit_bytes=10_500).put(
+            f"old{number}", a_file(tmp_path, f"old{number}.mp3", 1000, bytes([number]))
+        )
+    scans: list[str] = []
+    stats = FileStore._stats
+
+    def counted(self: FileStore, pattern: str) -> object:
+        scans.append(pattern)
+        return stats(self, pattern)
+
+    monkeypatch.setattr(FileStore, "_stats", counted)
+    for number in range(7):  # a build's pieces and MP3: 3 + 7 files of 1000 bytes fit
+        store.put(f"k{number}", a_file(tmp_path, f"{number}.mp3", 1000, bytes([100 + number])))
+    assert scans == ["*.blob"]
+    store.put("k7", a_file(tmp_path, "7.mp3", 1000, b"z"))  # 11 000 bytes: over
+    assert store.size().bytes <= 10_500
+    assert [store.get(f"k{n}") is not None for n in range(8)] == [True] * 8  # the old went
+
+
 def test_a_limit_of_zero_turns_the_store_off(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
