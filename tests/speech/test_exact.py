@@ -20,6 +20,7 @@ from routinecast.dsp.samples import Samples
 from routinecast.errors import EngineError
 from routinecast.speech.cache import ClipCache
 from routinecast.speech.clip import implausible, plausible_ms, speak_checked
+from routinecast.speech.engines import resident
 from routinecast.speech.engines.fake import SilentEngine
 from routinecast.speech.engines.registry import EngineSpec, make_engine
 from routinecast.speech.lexicon import Lexicon
@@ -51,6 +52,7 @@ def test_one_sentence_twenty_times_within_two_percent(
 ) -> None:
     lengths = []
     for _ in range(alone // 2):
+        resident.forget_all()  # a fresh voice too, not the one this process keeps loaded
         fresh = make_engine(engine, threads=1)
         lengths.append(len(fresh.synthesize(SENTENCE)))
         make_engine(engine, rate=1.5, threads=1).synthesize("Breathe out.")  # another rate
