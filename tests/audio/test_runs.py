@@ -33,6 +33,8 @@ def test_runs_are_consecutive_pieces_about_one_share_of_the_work_each() -> None:
     assert runs.group(pieces, [1, 2, 5, 6, 7], 1, FRAME) == [[1, 2], [5, 6, 7]]  # kept: 3, 4
     assert runs.group(pieces, [0, 1, 2], 8, FRAME) == [[0], [1], [2]]
     assert runs.group(pieces, [], 2, FRAME) == []
+    many = [_piece(i * 100, 100) for i in range(20)]
+    assert [len(run) for run in runs.group(many, list(range(20)), 1, FRAME)] == [8, 8, 4]
 
 
 def test_a_run_counts_the_frames_it_is_fed_not_those_it_skips() -> None:

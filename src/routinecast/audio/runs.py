@@ -24,16 +24,23 @@ if TYPE_CHECKING:
     from routinecast.audio.splice import Piece
 
 
+MOST = 8
+"""Pieces in one run at most (14 minutes): a run's encode is read back whole to be cut,
+so a long routine's memory stays that of a few runs, not of half the file."""
+
+
 def group(pieces: Sequence[Piece], todo: Sequence[int], workers: int, n: int) -> list[list[int]]:
     """The pieces ``todo`` (indices, in order) in runs of consecutive pieces: a run ends
-    where the next piece is not consecutive or once it holds its share of the samples
-    to encode (the total over ``workers``), so the runs keep every core busy."""
+    where the next piece is not consecutive, once it holds its share of the samples to
+    encode (the total over ``workers``, so the runs keep every core busy), or at
+    ``MOST`` pieces."""
     sizes = {index: _fed_frames(pieces[index], n) for index in todo}
     share = sum(sizes.values()) / max(1, workers)
     runs: list[list[int]] = []
     filled = 0
     for index in todo:
-        if runs and runs[-1][-1] == index - 1 and filled + sizes[index] / 2 <= share:
+        joins = runs and runs[-1][-1] == index - 1 and len(runs[-1]) < MOST
+        if joins and filled + sizes[index] / 2 <= share:
             runs[-1].append(index)
             filled += sizes[index]
         else:
