@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -49,3 +50,23 @@ def test_a_second_engine_speaks_with_the_voice_the_first_loaded() -> None:
     assert second._load() is first._load()
     np.testing.assert_array_equal(second.synthesize(LINE), spoken)
     assert PiperEngine(threads=2)._load() is not first._load()  # its own thread count
+
+
+def test_engines_sharing_a_voice_speak_from_two_threads_at_once() -> None:
+    lines = [LINE, "Lower your hips slowly, one vertebra at a time."]
+    alone = [PiperEngine(threads=1).synthesize(line) for line in lines]
+    together: dict[int, np.ndarray] = {}
+    start = threading.Barrier(2)
+
+    def speak(index: int) -> None:
+        engine = PiperEngine(threads=1)
+        start.wait()
+        together[index] = engine.synthesize(lines[index])
+
+    threads = [threading.Thread(target=speak, args=(index,)) for index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for index, clip in enumerate(alone):
+        np.testing.assert_array_equal(together[index], clip)
