@@ -6,7 +6,7 @@ and each piece also encodes its warm-up frames and the silence its cuts cannot r
 across its edges. So the pieces a build encodes are grouped into runs of consecutive
 pieces, about one per core (``group``); a run is encoded as one piece from its first
 member's start to its last member's end (``run_piece``), and is then cut back into what
-each member's own encode would hold for the join and the store (``members``). Its
+each member's own encode would hold for the join and the store (``cut``). Its
 frames are the whole encode's, byte for byte, as every piece's are, so a member cut from
 a run is the member encoded alone, where it matters: the frames it keeps.
 """
