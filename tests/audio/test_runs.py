@@ -78,6 +78,7 @@ def test_each_member_cut_from_a_run_keeps_the_frames_it_keeps_alone(
     assert fed(run, FRAME) < sum(fed(member, FRAME) for member in members)
     pattern = silence.padding_pattern(SETTINGS)
     together = runs.cut(run, _encode(pcm, run, tmp_path / "run.mp3"), members, pattern)
-    for index, (member, data) in enumerate(zip(members, together, strict=True)):
-        alone = _encode(pcm, member, tmp_path / f"{index}.mp3")
-        assert _kept(member, data, pattern) == _kept(member, alone, pattern)
+    for index, (member, share) in enumerate(zip(members, together, strict=True)):
+        alone = _kept(member, _encode(pcm, member, tmp_path / f"{index}.mp3"), pattern)
+        assert _kept(member, share.encode, pattern) == alone  # the store's copy
+        assert (share.kept, share.sizes) == alone  # the join's

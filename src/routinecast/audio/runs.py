@@ -5,17 +5,19 @@ starting an ffmpeg costs 17-20 ms of a core (a 170 MB static binary relocating i
 and each piece also encodes its warm-up frames and the silence its cuts cannot reach
 across its edges. So the pieces a build encodes are grouped into runs of consecutive
 pieces, about one per core (``group``); a run is encoded as one piece from its first
-member's start to its last member's end (``run_piece``), and is then cut back into what
-each member's own encode would hold for the join and the store (``cut``). Its
+member's start to its last member's end (``run_piece``), and is then cut back into each
+member's share (``cut``): the frames it keeps, for the join, and its own encode, for the
+store. A single piece is a run of one. Its
 frames are the whole encode's, byte for byte, as every piece's are, so a member cut from
 a run is the member encoded alone, where it matters: the frames it keeps.
 """
 
 from __future__ import annotations
 
+import array
 import itertools
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from routinecast.audio import mpeg, silence
@@ -59,12 +61,23 @@ def run_piece(
     return replace(head, keep_to=tail.keep_to, end=tail.end, skipped=skipped)
 
 
+@dataclass(frozen=True)
+class Share:
+    """What a run holds of one member."""
+
+    encode: bytes
+    """The member's own encode as ``splice`` reads a piece's (its Info frame, its frames
+    without its own skipped silences): what the store keeps."""
+    kept: bytes
+    """The frames the member keeps, silences put back: what the join copies."""
+    sizes: array.array[int]
+    """The length of each kept frame."""
+
+
 def cut(
     run: Piece, data: bytes, members: Sequence[Piece], pattern: tuple[bool, ...]
-) -> list[bytes]:
-    """Each member's own encode, cut from the run's (``data``): its Info frame, then its
-    frames from its first to the last it keeps or skips, its own skipped silences left
-    out, as ``splice`` reads a piece's encode."""
+) -> list[Share]:
+    """Each member's share of the run's encode (``data``), from one pass over its frames."""
     bounds = mpeg.boundaries(data)[1:]
     info = data[: bounds[0]]
     relative = tuple((a - run.first, b - run.first) for a, b in run.skipped)
@@ -72,9 +85,13 @@ def cut(
     count = frames.count()
     out = []
     for member in members:
-        stop = run.first + count if member.keep_to is None else _last(member)
-        body, sizes = frames.between(member.first - run.first, stop - run.first)
-        out.append(info + _without(body, sizes, member, stop))
+        last = run.first + count if member.keep_to is None else _last(member)
+        body, sizes = frames.between(member.first - run.first, last - run.first)
+        offsets = [0, *itertools.accumulate(sizes)]
+        start = member.keep_from - member.first
+        stop = len(sizes) if member.keep_to is None else member.keep_to - member.first
+        own = info + _without(body, offsets, member, last)
+        out.append(Share(own, body[offsets[start] : offsets[stop]], sizes[start:stop]))
     return out
 
 
@@ -84,9 +101,9 @@ def _last(member: Piece) -> int:
     return max([member.keep_to, *(b for _, b in member.skipped)])
 
 
-def _without(body: bytes, sizes: Sequence[int], member: Piece, stop: int) -> bytes:
-    """``body`` (frames ``member.first`` to ``stop``) without ``member``'s skipped frames."""
-    offsets = [0, *itertools.accumulate(sizes)]
+def _without(body: bytes, offsets: Sequence[int], member: Piece, stop: int) -> bytes:
+    """``body`` (frames ``member.first`` to ``stop``, starting at ``offsets``) without
+    ``member``'s skipped frames."""
     kept, at = [], 0
     for a, b in member.skipped:
         a, b = max(a, member.first), min(b, stop)

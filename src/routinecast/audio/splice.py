@@ -119,18 +119,29 @@ def plan(
     inside of the long silences it spans (``audio.silence``).
     """
     n = mpeg.samples_per_frame(settings.sample_rate)
+    return _grid(total, settings, frames_per_piece, _quiet(sounding, total, n))
+
+
+def _quiet(sounding: Sequence[tuple[int, int]] | None, total: int, n: int) -> list[tuple[int, int]]:
+    """The quiet runs of whole frames (none when nothing is known to be silent)."""
+    return silence.quiet_runs(sounding, total, n) if sounding is not None else []
+
+
+def _grid(
+    total: int, settings: Mp3Settings, frames_per_piece: int, quiet: Sequence[tuple[int, int]]
+) -> list[Piece]:
+    n = mpeg.samples_per_frame(settings.sample_rate)
     period = silence.padding_period(settings)
     frames = -(-total // n)
     count = max(1, -(-frames // frames_per_piece))
     edges = [index * frames_per_piece for index in range(count)] + [frames]
-    runs = silence.quiet_runs(sounding, total, n) if sounding is not None else []
     pieces = []
     for index in range(count):
         keep_from, keep_to = edges[index], edges[index + 1]
         last = index == count - 1
         first = max(0, keep_from - WARM_FRAMES) // period * period
         end = total if last else min(total, (keep_to + WARM_FRAMES) * n)
-        skipped = silence.cuts(runs, first, -(-end // n), period)
+        skipped = silence.cuts(quiet, first, -(-end // n), period)
         pieces.append(Piece(first, keep_from, None if last else keep_to, end, skipped))
     return pieces
 
@@ -155,8 +166,9 @@ def encode_split(
     ffmpegs are killed) first.
     """
     check_folder(dest)
-    pieces = plan(total, settings, frames_per_piece, sounding)
     n = mpeg.samples_per_frame(settings.sample_rate)
+    quiet = _quiet(sounding, total, n)
+    pieces = _grid(total, settings, frames_per_piece, quiet)
     keys = [reuse.key(piece) if reuse is not None else None for piece in pieces]
     with tempfile.TemporaryDirectory(prefix=".pieces-", dir=dest.parent) as folder:
         parts = [Path(folder) / f"{index}.mp3" for index in range(len(pieces))]
@@ -164,8 +176,7 @@ def encode_split(
         stop = threading.Event()
         done: list[_Done | None] = [None] * len(pieces)
         todo = [index for index, found in enumerate(kept) if not found]
-        quiet = silence.quiet_runs(sounding, total, n) if sounding is not None else []
-        job = _Job(done, pieces, parts, settings, quiet)
+        job = _Job(done, pieces, parts, settings, quiet, silence.padding_pattern(settings))
         jobs = [
             functools.partial(job.encode, members, lambda run: _fed(stop, render, run, n))
             for members in runs.group(pieces, todo, cores.workers(), n)
@@ -270,49 +281,34 @@ class _Job:
     settings: Mp3Settings
     quiet: Sequence[tuple[int, int]]
     """The file's quiet runs (``silence.quiet_runs``), for a run's own cuts."""
+    pattern: tuple[bool, ...]
+    """LAME's padding (``silence.padding_pattern``)."""
 
     def encode(self, members: list[int], fed: Callable[[Piece], Chunks]) -> None:
-        """Encode the consecutive pieces ``members`` with one ffmpeg (``audio.runs``)."""
-        pieces, parts = self.pieces, self.parts
-        if len(members) == 1:
-            index = members[0]
-            _make(self.done, index, pieces[index], parts[index], fed(pieces[index]), self.settings)
-            return
+        """Encode the consecutive pieces ``members`` with one ffmpeg (``audio.runs``), then
+        write out each one's own encode (for the store) and the frames it keeps."""
         n = mpeg.samples_per_frame(self.settings.sample_rate)
-        period = silence.padding_period(self.settings)
-        run = runs.run_piece([pieces[i] for i in members], self.quiet, period, n)
-        whole = parts[members[0]].with_suffix(".run")
+        chosen = [self.pieces[index] for index in members]
+        run = runs.run_piece(chosen, self.quiet, len(self.pattern), n)
+        whole = self.parts[members[0]].with_suffix(".run")
         encode_mp3(fed(run), whole, self.settings)
-        pattern = silence.padding_pattern(self.settings)
-        own = runs.cut(run, whole.read_bytes(), [pieces[i] for i in members], pattern)
-        for index, data in zip(members, own, strict=True):
-            parts[index].write_bytes(data)
-            _make(self.done, index, pieces[index], parts[index], None, self.settings)
+        shares = runs.cut(run, whole.read_bytes(), chosen, self.pattern)
+        for index, share in zip(members, shares, strict=True):
+            self.parts[index].write_bytes(share.encode)
+            self._done(index, share.kept, share.sizes, share.encode)
 
     def taken(self, index: int) -> None:
-        """A piece kept from an earlier build: only read back."""
-        _make(self.done, index, self.pieces[index], self.parts[index], None, self.settings)
+        """A piece kept from an earlier build: the frames it keeps, read from its encode."""
+        data = self.parts[index].read_bytes()
+        kept, sizes = _kept(self.pieces[index], data, self.pattern)
+        self._done(index, kept, sizes, data)
 
-
-def _make(
-    done: list[_Done | None],
-    index: int,
-    piece: Piece,
-    part: Path,
-    chunks: Iterable[npt.NDArray[np.int16]] | None,
-    settings: Mp3Settings,
-) -> None:
-    """Encode ``piece`` from ``chunks`` (None: its encode is kept from an earlier build),
-    then write the frames it keeps, its silences put back, and count and checksum them:
-    in the piece's own thread, beside the other encodes."""
-    if chunks is not None:
-        encode_mp3(chunks, part, settings)
-    data = part.read_bytes()
-    kept, sizes = _kept(piece, data, silence.padding_pattern(settings))
-    path = part.with_suffix(".kept")
-    path.write_bytes(kept)
-    info = data[: mpeg.frame_size(int.from_bytes(data[:4], "big"))]
-    done[index] = _Done(path, sizes, infotag.crc16(kept), info)
+    def _done(self, index: int, kept: bytes, sizes: array.array[int], encode: bytes) -> None:
+        """Write out, count and checksum a piece's kept frames, in its job's own thread."""
+        path = self.parts[index].with_suffix(".kept")
+        path.write_bytes(kept)
+        info = encode[: mpeg.frame_size(int.from_bytes(encode[:4], "big"))]
+        self.done[index] = _Done(path, sizes, infotag.crc16(kept), info)
 
 
 def _join(done: list[_Done], dest: Path, total: int, n: int) -> None:
