@@ -173,13 +173,14 @@ class FileStore:
             self.folder.mkdir(parents=True, exist_ok=True)
             digest = file_digest(source)
             blob = self._blob(digest)
-            if blob.exists():
+            added = not blob.exists()
+            if added:
+                link_or_copy(source, blob)
+            else:
                 os.utime(blob)
-                write_atomic(self._ref(key), digest.encode("ascii"))
-                return
-            link_or_copy(source, blob)
             write_atomic(self._ref(key), digest.encode("ascii"))
-            self._grew(blob.stat().st_size)
+            if added:
+                self._grew(blob.stat().st_size)
 
     def _grew(self, size: int) -> None:
         """A blob of ``size`` bytes was added: evict once the store may be over its limit

@@ -39,12 +39,12 @@ GAIN_STEP_DB = 0.5
 """The master gain is a multiple of this, so that an edit almost never changes it: a
 changed hold or line moves the exact gain by a few hundredths of a dB, and a gain that
 stays keeps every stretch of the file before the change the same, for ``audio.splice``
-to reuse. On a grid of
-0.1 dB, ``desk-hip-reset``'s exact gain sat at 1.33-1.37 dB and the hold of its second
-exercise set to 30, 31, ... 46 s flipped it between 1.3 and 1.4 dB eleven times in
-sixteen: each flip re-encoded the whole file. The shipped routines' exact gains are
-1.03-1.39 dB (or capped by the true-peak ceiling at 1.5), none within 0.03 dB of a
-step's edge. A file lands within 0.25 LU of the target, against the 1 LU it may be off."""
+to reuse. On a grid of 0.1 dB, ``desk-hip-reset``'s exact gain sat at 1.33-1.37 dB and
+the hold of its second exercise set to 30, 31, ... 46 s flipped it between 1.3 and
+1.4 dB eleven times in sixteen: each flip re-encoded the whole file. The shipped
+routines' exact gains are 1.03-1.39 dB (or capped by the true-peak ceiling at 1.5), none
+within 0.03 dB of a step's edge. A file lands within 0.25 LU of the target, against the
+1 LU it may be off."""
 
 
 def sample_at(ms: int, rate: int) -> int:

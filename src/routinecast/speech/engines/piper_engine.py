@@ -124,8 +124,8 @@ class PiperEngine:
         model, config_path = _voice_files(self.voice)
         if not model.exists() or not config_path.exists():
             raise EngineError(f"piper voice files are missing: {model}")
-        kept = prepared.prepared_path(model, onnxruntime.__version__)
-        key = (file_identity(model), file_identity(config_path), str(kept), self.threads)
+        kept = prepared.prepared_path(model, onnxruntime.__version__)  # names the model file
+        key = (str(kept), file_identity(config_path), self.threads)
         self._voice = resident(key, lambda: self._made(onnxruntime, PiperVoice, model, config_path))
         self._length_scale = float(self._voice.config.length_scale or 1.0)
         return self._voice

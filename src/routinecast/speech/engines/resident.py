@@ -4,11 +4,11 @@ Loading the piper voice takes 0.2-0.3 s (its optimised graph read and its kernel
 up, ``prepared``). A command loads it at most once anyway, but the studio and the share
 server build many times in one process, and each build made a new engine: every hold
 changed in the studio loaded the voice again before speaking its one new line.
-``resident`` hands out one loaded voice per key (the voice's files as they are on
-disk, where its optimised graph is kept, its thread count), so a voice file changed on
-disk is loaded again; at most ``KEEP``
-are kept, the least recently used dropped first. A loaded voice speaks from several
-threads at once (onnxruntime's sessions allow it; piper locks its phonemizer).
+``resident`` hands out one loaded voice per key (for piper: its kept graph's name,
+which holds the model file's path, size and time, the config file as it is on disk, the
+thread count), so a voice changed on disk is loaded again; at most ``KEEP`` are kept,
+the least recently used dropped first. A loaded voice speaks from several threads at
+once (onnxruntime's sessions allow it; piper locks its phonemizer).
 """
 
 from __future__ import annotations
