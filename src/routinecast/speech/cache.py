@@ -5,7 +5,8 @@ voice (after the lexicon), the engine identity (engine, voice, rate, versions) a
 the version of the clip processing. Changing a hold time changes none of these, so
 nothing is re-synthesised for it.
 
-File format (one clip per file, ``<root>/<k[:2]>/<key>.clip``): ``MAGIC``, the
+File format (one clip per file, ``<root>/<k[:2]>/<key>.clip``; a sentence part,
+``speech.parts``, the same in ``<key>.part``): ``MAGIC``, the
 sample count (uint32 LE), the SHA-256 of the payload, then float32 LE samples. The
 header alone gives a clip's length and digest (``header``), read with ``struct``: that
 is all ``plan`` and an up-to-date build need, so neither imports numpy.
@@ -36,7 +37,10 @@ if TYPE_CHECKING:
 
 MAGIC = b"RCCLIP01"
 HEADER = struct.Struct("<8sI32s")
-__all__ = ["HEADER", "MAGIC", "PROCESSING", "ClipCache", "ClipHeader", "clip_key"]
+CLIP = ".clip"
+PART = ".part"
+"""A sentence's raw audio (``speech.parts``), in the same format as a clip."""
+__all__ = ["CLIP", "HEADER", "MAGIC", "PART", "PROCESSING", "ClipCache", "ClipHeader", "clip_key"]
 
 
 @dataclass(frozen=True)
@@ -58,14 +62,15 @@ def clip_key(spoken: str, identity: Mapping[str, str]) -> str:
 
 
 class ClipCache:
-    """Clips by key under ``root``."""
+    """Clips by key under ``root`` (files ending ``suffix``: ``PART`` for sentence parts)."""
 
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, suffix: str = CLIP) -> None:
         self.root = root or cache_root()
+        self.suffix = suffix
 
     def path(self, key: str) -> Path:
         """Where the clip with ``key`` lives."""
-        return self.root / key[:2] / f"{key}.clip"
+        return self.root / key[:2] / f"{key}{self.suffix}"
 
     def header(self, key: str) -> ClipHeader | None:
         """The header alone (length and digest, for ``plan`` and up-to-date builds), or None.
@@ -120,30 +125,30 @@ class ClipCache:
         )
 
     def size(self) -> tuple[int, int]:
-        """(number of clips, bytes) in the cache."""
+        """(number of clips, bytes of clips and sentence parts) in the cache."""
         count = total = 0
         for item in self._entries():
-            if item.suffix == ".clip":
+            if item.suffix in (CLIP, PART):
                 try:
                     total += item.stat().st_size
                 except FileNotFoundError:  # removed by another process meanwhile
                     continue
-                count += 1
+                count += item.suffix == CLIP
         return count, total
 
     def clear(self) -> int:
-        """Delete every clip, remembered gain, prepared voice and stray temporary; returns
-        how many clips were removed."""
+        """Delete every clip, sentence part, remembered gain, prepared voice and stray
+        temporary; returns how many clips were removed."""
         count = 0
         for item in self._entries():
-            if item.suffix in (".clip", ".gain", ".sound", ".onnx", TMP_SUFFIX):
+            if item.suffix in (CLIP, PART, ".gain", ".sound", ".onnx", TMP_SUFFIX):
                 try:
                     item.unlink(missing_ok=True)
                 except OSError as exc:
                     raise CacheError(
                         f"cannot clear the speech cache at {self.root}: {exc.strerror or exc}"
                     ) from None
-                count += item.suffix == ".clip"
+                count += item.suffix == CLIP
         return count
 
     def _entries(self) -> list[Path]:

@@ -6,7 +6,9 @@ run on two threads. ``speak_checked``: the engine speaks (silence trimmed,
 plausibly take (``plausible_ms``): a clip far outside that (a cut-off sentence, a
 runaway or silent one) is spoken once more, and if it is still implausible the build
 stops with an ``EngineError``. So a wrong clip never reaches the cache, where it would
-stay for good. ``finish``: low-passed at ``BAND_LIMIT_HZ`` and levelled to
+stay for good. (The sentences a ``SentenceMemo`` keeps are the voice's plain output,
+named by what its model was fed, so they are taken as they are; a second try speaks
+every sentence afresh.) ``finish``: low-passed at ``BAND_LIMIT_HZ`` and levelled to
 ``CLIP_LUFS`` under ``CLIP_CEILING_DBTP`` (the length does not change).
 
 ``PROCESSING``, part of every cache key, is built from those same constants, so
@@ -23,11 +25,11 @@ from typing import TYPE_CHECKING
 from routinecast import SAMPLE_RATE
 from routinecast.dsp.constants import BAND_LIMIT_HZ, LEVEL_VERSION
 from routinecast.errors import EngineError, RoutinecastError
-from routinecast.speech.engines.base import TRIM_KEEP_MS, TRIM_THRESHOLD
+from routinecast.speech.engines.base import TRIM_KEEP_MS, TRIM_THRESHOLD, speak
 
 if TYPE_CHECKING:
     from routinecast.dsp.samples import Samples
-    from routinecast.speech.engines.base import SpeechEngine
+    from routinecast.speech.engines.base import SentenceMemo, SpeechEngine
 
 CLIP_LUFS = -16.0
 CLIP_CEILING_DBTP = -3.3
@@ -91,18 +93,29 @@ def finish(raw: Samples) -> Samples:
     return level_clip(band_limit(raw, SAMPLE_RATE), SAMPLE_RATE, CLIP_LUFS, CLIP_CEILING_DBTP)
 
 
-def make_clip(engine: SpeechEngine, spoken: str, rate: float | None = None) -> Samples:
+def make_clip(
+    engine: SpeechEngine,
+    spoken: str,
+    rate: float | None = None,
+    memo: SentenceMemo | None = None,
+) -> Samples:
     """``engine`` speaks ``spoken``, checked and levelled; any failure is an ``EngineError``."""
-    return finish(speak_checked(engine, spoken, rate))
+    return finish(speak_checked(engine, spoken, rate, memo))
 
 
-def speak_checked(engine: SpeechEngine, spoken: str, rate: float | None = None) -> Samples:
+def speak_checked(
+    engine: SpeechEngine,
+    spoken: str,
+    rate: float | None = None,
+    memo: SentenceMemo | None = None,
+) -> Samples:
     """What ``engine`` says for ``spoken``, its length checked when ``rate`` is given.
 
-    A clip outside ``plausible_ms`` is spoken once more before the build gives up
-    (levelling keeps a clip's length, so the raw clip is what is checked).
+    A clip outside ``plausible_ms`` is spoken once more (without ``memo``: every
+    sentence afresh) before the build gives up (levelling keeps a clip's length, so
+    the raw clip is what is checked).
     """
-    clip = _spoken(engine, spoken)
+    clip = _spoken(engine, spoken, memo)
     if rate is None or implausible(clip, spoken, rate) is None:
         return clip
     clip = _spoken(engine, spoken)
@@ -115,9 +128,9 @@ def speak_checked(engine: SpeechEngine, spoken: str, rate: float | None = None) 
     return clip
 
 
-def _spoken(engine: SpeechEngine, spoken: str) -> Samples:
+def _spoken(engine: SpeechEngine, spoken: str, memo: SentenceMemo | None = None) -> Samples:
     try:
-        raw = engine.synthesize(spoken)
+        raw = speak(engine, spoken, memo)
         if raw.size == 0:
             raise EngineError(f"the speech engine returned no audio for {spoken[:60]!r}")
         return raw

@@ -35,11 +35,13 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from routinecast.errors import EngineError, RoutinecastError
 from routinecast.speech.clip import describe, make_clip
 from routinecast.speech.engines.registry import EngineSpec, make_engine
+from routinecast.speech.parts import SentenceParts
 
 if TYPE_CHECKING:
     from routinecast.dsp.samples import Samples
@@ -66,9 +68,11 @@ class SpeechPool:
     running after the build had stopped).
     """
 
-    def __init__(self, spec: EngineSpec, workers: int) -> None:
+    def __init__(self, spec: EngineSpec, workers: int, parts: Path | None = None) -> None:
         self.spec = spec
         self.workers = workers
+        self.parts = parts
+        """The cache folder whose sentence parts the workers use and add to (``speech.parts``)."""
         self.total = 0
         self._pool: ProcessPoolExecutor | None = None
         self._futures: dict[Future[Samples], str] = {}
@@ -82,7 +86,7 @@ class SpeechPool:
                     min(self.workers, self.total),
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_init_worker,
-                    initargs=(self.spec,),
+                    initargs=(self.spec, self.parts),
                 )
                 block()  # starting the resource tracker just unblocked them (CPython)
                 longest_first = sorted(jobs.items(), key=lambda job: -len(job[1]))  # even finish
@@ -202,9 +206,9 @@ def _replay(caught: list[int], handlers: Mapping[int, Any]) -> None:
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(spec: EngineSpec) -> None:
+def _init_worker(spec: EngineSpec, parts: Path | None = None) -> None:
     """Ignore the terminal's signals (the parent handles them), die with the parent, build
-    the engine."""
+    the engine (and its sentence parts' memo, when it speaks by sentence)."""
     for number in TERMINAL_SIGNALS:
         signal.signal(number, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
@@ -213,8 +217,12 @@ def _init_worker(spec: EngineSpec) -> None:
     from routinecast.dsp.level import preload
 
     threading.Thread(target=preload, name="preload", daemon=True).start()
-    _WORKER["engine"] = make_engine(spec.name, spec.voice, spec.rate, threads=1)
+    engine = make_engine(spec.name, spec.voice, spec.rate, threads=1)
+    _WORKER["engine"] = engine
     _WORKER["rate"] = spec.rate
+    _WORKER["memo"] = None
+    if parts is not None and getattr(engine, "remembers_sentences", False):
+        _WORKER["memo"] = SentenceParts(parts, engine.identity())
 
 
 def _die_with_parent() -> None:
@@ -233,4 +241,4 @@ def _die_with_parent() -> None:
 
 def _work(spoken: str) -> Samples:
     engine: SpeechEngine = _WORKER["engine"]
-    return make_clip(engine, spoken, _WORKER["rate"])
+    return make_clip(engine, spoken, _WORKER["rate"], _WORKER["memo"])

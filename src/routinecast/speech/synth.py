@@ -7,7 +7,10 @@ process (the engine speaks in this thread while another levels, so eSpeak's fast
 and the levelling share the two cores) or by a ``pool.SpeechPool`` of worker processes,
 whichever ``costs.worker_count`` expects to finish first. A pool is started before the
 cached clips are read, so the workers boot meanwhile. Every clip is checked
-(``clip.make_clip``) and stored as it arrives; nothing half-made is cached.
+(``clip.make_clip``) and stored as it arrives; nothing half-made is cached. An engine
+that speaks sentence by sentence (piper) is handed the sentences it said before
+(``parts``), in this process and in the workers: a changed line speaks only its new
+sentences.
 
 ``ROUTINECAST_WORKERS=N`` (or ``workers=N``) overrides the estimate: N workers
 whenever there are at least N new lines, and ``1`` never starts any.
@@ -40,6 +43,7 @@ from routinecast.speech.costs import levellers, worker_count
 from routinecast.speech.engines.base import warm_up
 from routinecast.speech.engines.registry import EngineSpec, make_engine
 from routinecast.speech.lexicon import Lexicon
+from routinecast.speech.parts import SentenceParts
 from routinecast.speech.spoken import spoken_form
 
 if TYPE_CHECKING:
@@ -72,8 +76,12 @@ def speaking_threads() -> int:
 
     This process speaks only when workers do not pay (a few new lines), one line at a
     time, so the voice may use the cores the workers would have: measured, piper speaks
-    a 75-character line in 0.40 s on one thread and 0.23 s on two, sample for sample
-    the same (tests/speech/test_exact.py). Workers keep one thread each.
+    a 75-character line in 0.40 s on one thread and 0.23 s on two. Workers keep one
+    thread each. The lengths are the same on any thread count, and mostly the samples
+    too (tests/speech/test_exact.py), but not always: on 17 of ``desk-hip-reset``'s 63
+    lines onnxruntime's sums come out in another order on two threads, at most 2.2e-5
+    apart (-93 dBFS). A clip is made once and kept, so a build still depends only on
+    the clips in its cache (whose digests key the store of built files).
     """
     return max(1, min(4, os.cpu_count() or 1))
 
@@ -191,6 +199,13 @@ class Synthesizer:
                 out[text] = clip
         return out, damaged
 
+    def parts(self) -> SentenceParts | None:
+        """The sentences this voice said before, beside the clips (``speech.parts``), when
+        the engine speaks sentence by sentence."""
+        if not getattr(self.engine, "remembers_sentences", False):
+            return None
+        return SentenceParts(self.cache.root, self.engine.identity())
+
     def _pool(self, jobs: dict[str, str]) -> SpeechPool | None:
         """A pool (not started yet) when workers pay for ``jobs``, else None."""
         if not jobs or not self.own_engine or self.spec.name == "fake" or self.workers < 2:
@@ -205,7 +220,7 @@ class Synthesizer:
         if not count:
             return None
         self.stats.workers = count
-        return SpeechPool(self.spec, count)
+        return SpeechPool(self.spec, count, self.cache.root)
 
     def _in_process(self, jobs: dict[str, str], ticks: _Ticks) -> Iterator[tuple[str, Samples]]:
         """The engine speaks in this thread; other threads level the clips meanwhile."""
@@ -214,11 +229,12 @@ class Synthesizer:
         rate = self.spec.rate if self.own_engine else None  # an outside engine: no length check
         chars = sum(len(spoken) for spoken in jobs.values())
         threads = levellers(self.spec.name, chars, len(jobs), os.cpu_count() or 1)
+        memo = self.parts()
         with ThreadPoolExecutor(threads, thread_name_prefix="level") as leveller:
             pending: deque[tuple[str, Future[Samples]]] = deque()
             for key, spoken in jobs.items():
                 try:
-                    raw = speak_checked(self.engine, spoken, rate)
+                    raw = speak_checked(self.engine, spoken, rate, memo)
                 except BaseException:
                     while pending:  # the clips spoken before this one are good: keep them
                         yield _done(pending.popleft(), ticks)

@@ -4,13 +4,19 @@ An engine is cheap to construct: ``identity()`` (which goes into the cache key) 
 not load a model. ``synthesize(text)`` loads lazily and returns float32 mono samples
 at ``SAMPLE_RATE`` with leading and trailing silence trimmed (``TRIM_KEEP_MS`` kept).
 numpy is imported inside the helpers: ``plan`` builds engines for their identity only.
+
+An engine that speaks a text sentence by sentence, each sentence independent of the
+others (piper), may say ``remembers_sentences = True`` and take a ``SentenceMemo`` in
+``synthesize(text, memo=...)``: it asks the memo for each sentence before speaking it
+and hands it each one it spoke. The memo is the caller's (``speech.parts`` keeps it on
+disk); the engine only names each sentence by what its model is fed (``speak``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
 
 from routinecast import SAMPLE_RATE
 
@@ -51,6 +57,35 @@ class SpeechEngine(Protocol):
     def voices(self) -> list[VoiceInfo]:
         """The voices this engine can use here."""
         ...
+
+
+class SentenceMemo(Protocol):
+    """The sentences a voice said before, by the name its engine gives each one."""
+
+    def get(self, sentence: str) -> Samples | None:
+        """The audio said for ``sentence`` before (silence trimmed), or None."""
+        ...
+
+    def put(self, sentence: str, part: Samples) -> None:
+        """Keep what was just said for ``sentence``."""
+        ...
+
+
+class SentenceEngine(SpeechEngine, Protocol):
+    """An engine whose ``synthesize`` takes a ``SentenceMemo``."""
+
+    remembers_sentences: bool
+
+    def synthesize(self, text: str, memo: SentenceMemo | None = None) -> Samples:
+        """Speak ``text``, each sentence taken from ``memo`` when it has it."""
+        ...
+
+
+def speak(engine: SpeechEngine, text: str, memo: SentenceMemo | None = None) -> Samples:
+    """``engine`` speaks ``text``, with ``memo`` when it remembers sentences."""
+    if memo is not None and getattr(engine, "remembers_sentences", False):
+        return cast("SentenceEngine", engine).synthesize(text, memo=memo)
+    return engine.synthesize(text)
 
 
 def own_files(engine: SpeechEngine) -> list[Path]:

@@ -2,9 +2,10 @@
 
 The model loads on first ``synthesize`` with an explicit onnxruntime thread count, so
 parallel workers (one process each) do not fight over cores, from the optimised graph
-kept in the cache folder (``prepared``). Each sentence chunk is
-trimmed and joined with a short pause. ``normalize_audio`` is off: levelling is the
-audio stage's job.
+kept in the cache folder (``prepared``). Each sentence is spoken on its own, trimmed,
+and joined to the next with a short pause; a sentence the caller's ``SentenceMemo``
+has is not spoken again (``speech.parts``). ``normalize_audio`` is off: levelling is
+the audio stage's job.
 
 The voice's random variation is off (``NOISE_SCALE`` and ``NOISE_W`` 0, where the voice
 file says 0.667 and 0.8): every text renders the same way every time, as its most
@@ -30,9 +31,15 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from routinecast.errors import EngineError
+from routinecast.errors import EngineError, RoutinecastError
 from routinecast.speech.engines import prepared
-from routinecast.speech.engines.base import VoiceInfo, join_sentences, to_rate, trim_silence
+from routinecast.speech.engines.base import (
+    SentenceMemo,
+    VoiceInfo,
+    join_sentences,
+    to_rate,
+    trim_silence,
+)
 from routinecast.speech.engines.resident import file_identity, resident
 from routinecast.speech.engines.versions import installed_version
 
@@ -68,6 +75,8 @@ class PiperEngine:
     """The piper neural engine."""
 
     name = "piper"
+    remembers_sentences = True
+    """Each sentence is spoken on its own (``speech.parts``)."""
 
     def __init__(self, voice: str | None = None, rate: float = 1.0, threads: int = 0) -> None:
         self.voice = voice or DEFAULT_VOICE
@@ -142,9 +151,9 @@ class PiperEngine:
         session = prepared.session(model, options, ["CPUExecutionProvider"])
         return voice(session=session, config=config)
 
-    def synthesize(self, text: str) -> Samples:
-        """Speak ``text`` with piper."""
-        import numpy as np
+    def synthesize(self, text: str, memo: SentenceMemo | None = None) -> Samples:
+        """Speak ``text`` with piper, sentence by sentence, each from ``memo`` when it
+        has it (named by its phoneme ids: exactly what the model is fed)."""
         from piper import SynthesisConfig
 
         voice = self._load()
@@ -155,10 +164,26 @@ class PiperEngine:
             normalize_audio=False,
         )
         try:
-            parts = [
-                trim_silence(to_rate(np.asarray(c.audio_float_array), c.sample_rate))
-                for c in voice.synthesize(text, syn_config=config)
-            ]
+            sentences = [voice.phonemes_to_ids(p) for p in voice.phonemize(text) if p]
+            parts = [_part(voice, ids, config, memo) for ids in sentences]
+        except RoutinecastError:
+            raise
         except Exception as exc:  # onnxruntime and espeak raise many kinds
             raise EngineError(f"piper failed on {text[:60]!r}: {exc}") from exc
         return join_sentences([p for p in parts if p.size])
+
+
+def _part(voice: Any, ids: list[int], config: Any, memo: SentenceMemo | None) -> Samples:
+    """One sentence, as ``PiperVoice.synthesize`` makes each chunk (audio clipped to
+    [-1, 1] as float32; normalising and volume off), resampled and trimmed."""
+    import numpy as np
+
+    name = " ".join(map(str, ids))
+    found = memo.get(name) if memo is not None else None
+    if found is not None:
+        return found
+    audio = np.clip(voice.phoneme_ids_to_audio(ids, config), -1.0, 1.0).astype(np.float32)
+    part = trim_silence(to_rate(audio, voice.config.sample_rate))
+    if memo is not None:
+        memo.put(name, part)
+    return part
