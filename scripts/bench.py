@@ -4,7 +4,8 @@
                             [--long-hours H]
 
 Every figure is the median of ``--runs`` fresh processes (interpreter start-up and
-imports included), on one routine:
+imports included, and the process's end: a build's child ends as the command line
+does, ``console.leave``), on one routine:
 
   cold piper    empty caches, the default voice    floor: 1.2 x (synthesis + encode)
   cold eSpeak   empty caches, --engine pyttsx3     floor: 2 x encode
@@ -276,6 +277,9 @@ def long_case(hours: float, tmp: Path) -> str:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         one_build(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:])
+        from routinecast.console import leave
+
+        leave(0)  # as the command line ends
     elif len(sys.argv) > 1 and sys.argv[1] == "--speak":
         speak_all(sys.argv[2])
     else:

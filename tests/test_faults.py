@@ -57,7 +57,7 @@ from routinecast.errors import EngineError, LimitError, OutputError
 from routinecast.load.yamlsrc import MAX_FILE_BYTES
 from routinecast.model import MAX_TEXT_CHARS
 from routinecast.pipeline import MAX_ROUTINE_MS, BuildOptions
-from routinecast.speech.cache import ClipCache
+from routinecast.speech.cache import CLIP, PART, ClipCache
 from routinecast.speech.engines.fake import SilentEngine
 from routinecast.store import FileStore
 from routinecast.timing.compiler import compile_timeline
@@ -168,11 +168,11 @@ def forget_built(cache: Path) -> None:
 
 
 def assert_cache_sound(cache: Path) -> None:
-    """Only whole, valid clips: no temporaries, nothing half-written."""
-    store = ClipCache(cache)
+    """Only whole, valid clips and sentence parts: no temporaries, nothing half-written."""
+    stores = {suffix: ClipCache(cache, suffix) for suffix in (CLIP, PART)}
     for path in clip_files(cache):
-        assert path.suffix == ".clip", f"stray file in the cache: {path.name}"
-        assert store.load(path.stem) is not None, f"damaged clip left: {path.name}"
+        assert path.suffix in stores, f"stray file in the cache: {path.name}"
+        assert stores[path.suffix].load(path.stem) is not None, f"damaged: {path.name}"
 
 
 class RaisingEngine(SilentEngine):
