@@ -11,8 +11,16 @@ import numpy as np
 import pytest
 
 from routinecast.dsp.samples import Samples
+from routinecast.errors import EngineError
 from routinecast.speech.cache import CLIP, PART, ClipCache
-from routinecast.speech.engines.base import join_sentences, speak, to_rate, trim_silence
+from routinecast.speech.clip import speak_checked
+from routinecast.speech.engines.base import (
+    SentenceMemo,
+    join_sentences,
+    speak,
+    to_rate,
+    trim_silence,
+)
 from routinecast.speech.engines.fake import SilentEngine
 from routinecast.speech.engines.piper_engine import NOISE_SCALE, NOISE_W, PiperEngine
 from routinecast.speech.engines.registry import EngineSpec
@@ -95,6 +103,41 @@ def test_a_damaged_part_is_spoken_again(
     stored.write_bytes(stored.read_bytes()[:-8])
     assert np.array_equal(piper.synthesize("Switch to your left side.", memo=memo), first)
     assert len(model_runs) == 2 and stored.exists()
+
+
+class _Sentences(SilentEngine):
+    """A hum per sentence ("." ends one), each kept in the memo; ``cut``: all cut off."""
+
+    remembers_sentences = True
+
+    def __init__(self, cut: bool = False) -> None:
+        super().__init__()
+        self.cut = cut
+
+    def synthesize(self, text: str, memo: SentenceMemo | None = None) -> Samples:
+        parts = []
+        for sentence in [f"{s.strip()}." for s in text.split(".") if s.strip()]:
+            part = memo.get(sentence) if memo is not None else None
+            if part is None:
+                part = super().synthesize(sentence)[: 10 if self.cut else None]
+                if memo is not None:
+                    memo.put(sentence, part)
+            parts.append(part)
+        return join_sentences(parts)
+
+
+def test_a_line_keeps_its_sentences_once_it_is_found_plausible(tmp_path: Path) -> None:
+    memo, engine = SentenceParts(tmp_path, IDENTITY), _Sentences()
+    speak_checked(engine, "Breathe in slowly. Now hold it.", rate=1.0, memo=memo)
+    assert memo.get("Breathe in slowly.") is not None and memo.get("Now hold it.") is not None
+
+
+def test_the_sentences_of_an_implausible_line_are_not_kept(tmp_path: Path) -> None:
+    memo, engine = SentenceParts(tmp_path, IDENTITY), _Sentences(cut=True)
+    with pytest.raises(EngineError, match="implausible"):
+        speak_checked(engine, "Breathe in slowly. Now hold it.", rate=1.0, memo=memo)
+    assert engine.calls == ["Breathe in slowly.", "Now hold it."] * 2, "spoken afresh"
+    assert not list(tmp_path.rglob(f"*{PART}"))
 
 
 def test_only_an_engine_that_remembers_is_given_the_memo(tmp_path: Path) -> None:

@@ -6,10 +6,11 @@ run on two threads. ``speak_checked``: the engine speaks (silence trimmed,
 plausibly take (``plausible_ms``): a clip far outside that (a cut-off sentence, a
 runaway or silent one) is spoken once more, and if it is still implausible the build
 stops with an ``EngineError``. So a wrong clip never reaches the cache, where it would
-stay for good. (The sentences a ``SentenceMemo`` keeps are the voice's plain output,
-named by what its model was fed, so they are taken as they are; a second try speaks
-every sentence afresh.) ``finish``: low-passed at ``BAND_LIMIT_HZ`` and levelled to
-``CLIP_LUFS`` under ``CLIP_CEILING_DBTP`` (the length does not change).
+stay for good; nor do the sentences of a line that was implausible once (a
+``SentenceMemo`` is handed a line's new sentences only once the line is checked, and
+a second try speaks every sentence afresh). ``finish``: low-passed at
+``BAND_LIMIT_HZ`` and levelled to ``CLIP_LUFS`` under ``CLIP_CEILING_DBTP`` (the
+length does not change).
 
 ``PROCESSING``, part of every cache key, is built from those same constants, so
 changing one of them re-makes the clips instead of reusing ones made differently.
@@ -115,8 +116,11 @@ def speak_checked(
     sentence afresh) before the build gives up (levelling keeps a clip's length, so
     the raw clip is what is checked).
     """
-    clip = _spoken(engine, spoken, memo)
+    held = None if memo is None else _Held(memo)
+    clip = _spoken(engine, spoken, held)
     if rate is None or implausible(clip, spoken, rate) is None:
+        if held is not None:
+            held.keep()
         return clip
     clip = _spoken(engine, spoken)
     problem = implausible(clip, spoken, rate)
@@ -126,6 +130,25 @@ def speak_checked(
             f"{_short(spoken)!r}: {problem}; nothing was cached"
         )
     return clip
+
+
+class _Held:
+    """A memo whose new sentences wait until their line is found plausible (``keep``)."""
+
+    def __init__(self, memo: SentenceMemo) -> None:
+        self.memo = memo
+        self.new: dict[str, Samples] = {}
+
+    def get(self, sentence: str) -> Samples | None:
+        found = self.new.get(sentence)
+        return self.memo.get(sentence) if found is None else found
+
+    def put(self, sentence: str, part: Samples) -> None:
+        self.new[sentence] = part
+
+    def keep(self) -> None:
+        for sentence, part in self.new.items():
+            self.memo.put(sentence, part)
 
 
 def _spoken(engine: SpeechEngine, spoken: str, memo: SentenceMemo | None = None) -> Samples:
