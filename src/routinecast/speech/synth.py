@@ -210,8 +210,6 @@ class Synthesizer:
         """A pool (not started yet) when workers pay for ``jobs``, else None."""
         if not jobs or not self.own_engine or self.spec.name == "fake" or self.workers < 2:
             return None
-        from routinecast.speech.pool import SpeechPool  # multiprocessing: ~60 ms
-
         if self.asked:
             count = min(self.workers, len(jobs)) if len(jobs) >= self.workers else 0
         else:
@@ -219,6 +217,8 @@ class Synthesizer:
             count = worker_count(self.spec.name, chars, len(jobs), self.workers)
         if not count:
             return None
+        from routinecast.speech.pool import SpeechPool  # multiprocessing: ~60 ms, when used
+
         self.stats.workers = count
         return SpeechPool(self.spec, count, self.cache.root)
 
