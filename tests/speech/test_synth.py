@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -208,6 +210,24 @@ def test_workers_only_where_they_pay() -> None:
         assert worker_count("piper", lines * line, lines, cores=2) == 0
     assert levellers("piper", 5 * line, 5, cores=2) == 1
     assert worker_count("piper", 63 * line, 63, cores=1) == 0
+
+
+@pytest.mark.slow
+def test_a_line_spoken_here_does_not_import_the_pool(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from routinecast.speech.cache import ClipCache\n"
+        "from routinecast.speech.lexicon import Lexicon\n"
+        "from routinecast.speech.synth import EngineSpec, Synthesizer\n"
+        "synth = Synthesizer(EngineSpec('piper'), Lexicon(), ClipCache(Path(sys.argv[1])))\n"
+        "synth.clips(['Hold for forty seconds.'])\n"
+        "print(synth.stats.made, 'multiprocessing' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["1", "False"]
 
 
 def test_a_count_asked_for_is_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
