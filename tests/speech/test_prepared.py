@@ -37,21 +37,39 @@ def _speak() -> np.ndarray:
 
 
 def test_the_kept_graph_speaks_the_same_samples(cache: Path) -> None:
+    (cache / prepared.FOLDER).mkdir(parents=True)
+    old_layout = cache / prepared.FOLDER / "0123456789abcdef.onnx"
+    old_layout.write_bytes(b"a graph kept in one file")
     first = _speak()
     kept = _kept()
-    assert kept.is_file() and kept.parent == cache / prepared.FOLDER
+    assert kept.is_file() and kept.parent.parent == cache / prepared.FOLDER
+    weights = kept.with_name(prepared.WEIGHTS)
+    assert weights.stat().st_size > 50_000_000 > kept.stat().st_size, "the weights apart"
     stamp = kept.stat().st_mtime_ns
     again = _speak()
     assert kept.stat().st_mtime_ns == stamp  # loaded, not written again
     np.testing.assert_array_equal(first, again)
-    assert not list(kept.parent.glob("*.tmp"))
+    assert not list((cache / prepared.FOLDER).glob("*.tmp"))
+    assert not old_layout.exists()
 
 
-def test_a_damaged_kept_graph_is_made_again(cache: Path) -> None:
+@pytest.mark.parametrize("part", [prepared.GRAPH, prepared.WEIGHTS])
+def test_a_damaged_kept_graph_is_made_again(cache: Path, part: str) -> None:
     first = _speak()
-    _kept().write_bytes(b"not a model")
+    damaged = _kept().with_name(part)
+    damaged.write_bytes(damaged.read_bytes()[: damaged.stat().st_size // 2])
     np.testing.assert_array_equal(_speak(), first)
-    assert _kept().stat().st_size > 1_000_000
+    assert _kept().with_name(prepared.WEIGHTS).stat().st_size > 50_000_000
+
+
+def test_a_graph_kept_by_another_process_first_stays(tmp_path: Path) -> None:
+    folder, ours = tmp_path / "abc.voice", tmp_path / ".abc-1-2.tmp"
+    for made in (folder, ours):
+        made.mkdir()
+        (made / prepared.GRAPH).write_bytes(made.name.encode())
+    prepared._keep(ours, folder)
+    assert (folder / prepared.GRAPH).read_bytes() == b"abc.voice"
+    assert not ours.exists()
 
 
 def test_an_unwritable_cache_only_means_optimising_again(
@@ -66,4 +84,5 @@ def test_an_unwritable_cache_only_means_optimising_again(
 def test_cache_clear_removes_kept_graphs(cache: Path) -> None:
     _speak()
     ClipCache(cache).clear()
-    assert not _kept().exists()
+    assert not _kept().parent.exists()
+    assert list((cache / prepared.FOLDER).iterdir()) == []

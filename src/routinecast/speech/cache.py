@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -137,13 +138,13 @@ class ClipCache:
         return count, total
 
     def clear(self) -> int:
-        """Delete every clip, sentence part, remembered gain, prepared voice and stray
-        temporary; returns how many clips were removed."""
+        """Delete every clip, sentence part, remembered gain, prepared voice (a file, or a
+        ``.voice`` folder) and stray temporary; returns how many clips were removed."""
         count = 0
         for item in self._entries():
-            if item.suffix in (CLIP, PART, ".gain", ".sound", ".onnx", TMP_SUFFIX):
+            if item.suffix in (CLIP, PART, ".gain", ".sound", ".onnx", ".voice", TMP_SUFFIX):
                 try:
-                    item.unlink(missing_ok=True)
+                    _delete(item)
                 except OSError as exc:
                     raise CacheError(
                         f"cannot clear the speech cache at {self.root}: {exc.strerror or exc}"
@@ -158,6 +159,14 @@ class ClipCache:
             raise CacheError(
                 f"cannot read the speech cache at {self.root}: {exc.strerror or exc}"
             ) from None
+
+
+def _delete(item: Path) -> None:
+    """A file, or a folder and all in it."""
+    if item.is_dir() and not item.is_symlink():
+        shutil.rmtree(item)
+    else:
+        item.unlink(missing_ok=True)
 
 
 def _decode(data: bytes) -> Samples | None:
