@@ -164,14 +164,26 @@ def crc16_after(first: int, second: int, length: int) -> int:
 
 def _basis(count: int) -> npt.NDArray[np.uint16]:
     """Where each register bit goes over ``count`` zero bytes (the step is linear)."""
-    bits = np.array([1 << bit for bit in range(16)], dtype=np.uint16)
-    step, basis = _crc_table(8)[bits & 0xFF] ^ (bits >> 8), bits
-    while count:
-        if count & 1:
+    basis = _BITS
+    for power, step in enumerate(_steps()):
+        if count >> power & 1:
             basis = _carry(step, basis)
-        step = _carry(step, step)
-        count >>= 1
     return basis
+
+
+_BITS = np.array([1 << bit for bit in range(16)], dtype=np.uint16)
+_BITS.flags.writeable = False
+
+
+@functools.cache
+def _steps() -> tuple[npt.NDArray[np.uint16], ...]:
+    """Where each register bit goes over 1, 2, 4 ... 2**47 zero bytes."""
+    step = _crc_table(8)[_BITS & 0xFF] ^ (_BITS >> 8)
+    steps = [step]
+    for _ in range(47):
+        step = _carry(step, step)
+        steps.append(step)
+    return tuple(steps)
 
 
 def _joined(crcs: npt.NDArray[np.uint16]) -> int:
@@ -186,8 +198,10 @@ def _joined(crcs: npt.NDArray[np.uint16]) -> int:
 
 
 def _carry(basis: npt.NDArray[np.uint16], values: npt.NDArray[np.uint16]) -> npt.NDArray[np.uint16]:
-    """Registers ``values`` carried past as many zero bytes as ``basis`` describes."""
-    out = np.zeros_like(values)
-    for bit in range(16):
-        out ^= np.where((values >> bit) & 1, basis[bit], 0).astype(np.uint16)
+    """Registers ``values`` carried past as many zero bytes as ``basis`` describes: each
+    set bit of a value brings in its column of ``basis``, all xored together."""
+    set_bits = (values[:, np.newaxis] >> np.arange(16, dtype=np.uint16)) & 1
+    out: npt.NDArray[np.uint16] = np.bitwise_xor.reduce(
+        np.where(set_bits.astype(bool), basis, np.uint16(0)), axis=1
+    ).astype(np.uint16)
     return out
