@@ -1,9 +1,11 @@
 """``routinecast cache``: where the caches are, how big, and clearing them.
 
 The folder is ``$ROUTINECAST_CACHE_DIR`` or the user cache folder; it holds the speech
-clips, the remembered master gains and the store of built MP3s (``built/``, bounded
-by ``$ROUTINECAST_STORE_MB``, least recently used first). A cache that cannot be read
-or cleared is a ``CacheError`` (exit 1) with the folder named.
+clips and piper's sentences (``speech.parts``; ``info`` counts their bytes with the
+clips'), the remembered master gains, piper's prepared voice (``voices/``) and the store
+of built MP3s (``built/``, bounded by ``$ROUTINECAST_STORE_MB``, least recently used
+first). A cache that cannot be read or cleared is a ``CacheError`` (exit 1) with the
+folder named.
 """
 
 from __future__ import annotations
