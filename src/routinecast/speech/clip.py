@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from routinecast import SAMPLE_RATE
 from routinecast.dsp.constants import BAND_LIMIT_HZ, LEVEL_VERSION
 from routinecast.errors import EngineError, RoutinecastError
-from routinecast.speech.engines.base import TRIM_KEEP_MS, TRIM_THRESHOLD, speak
+from routinecast.speech.engines.base import TRIMMED, speak
 
 if TYPE_CHECKING:
     from routinecast.dsp.samples import Samples
@@ -41,7 +41,7 @@ PROCESSING = ":".join(
         f"lp{BAND_LIMIT_HZ}Hz",
         f"{CLIP_LUFS:g}LUFS",
         f"{CLIP_CEILING_DBTP:g}dBTP",
-        f"trim{TRIM_KEEP_MS}ms@{TRIM_THRESHOLD:g}",
+        TRIMMED,
     ]
 )
 """Everything done to a clip after the engine, for the cache key."""

@@ -23,13 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from routinecast.speech.cache import PART, ClipCache
-from routinecast.speech.engines.base import TRIM_KEEP_MS, TRIM_THRESHOLD
+from routinecast.speech.engines.base import TRIMMED
 
 if TYPE_CHECKING:
     from routinecast.dsp.samples import Samples
-
-TRIMMED = f"trim{TRIM_KEEP_MS}ms@{TRIM_THRESHOLD:g}"
-"""What is done to a part after the engine's model (part of every part's key)."""
 
 
 class SentenceParts:

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 TRIM_KEEP_MS = 15
 """Silence kept before and after the sound when a clip is trimmed (part of the cache key)."""
 TRIM_THRESHOLD = 0.004
+TRIMMED = f"trim{TRIM_KEEP_MS}ms@{TRIM_THRESHOLD:g}"
+"""The trimming, as cache keys name it (clips' ``PROCESSING``, sentence parts' keys)."""
 
 
 @dataclass(frozen=True)
