@@ -27,6 +27,7 @@ from routinecast.speech.engines.base import TRIMMED
 
 if TYPE_CHECKING:
     from routinecast.dsp.samples import Samples
+    from routinecast.speech.engines.base import SpeechEngine
 
 
 class SentenceParts:
@@ -52,3 +53,11 @@ class SentenceParts:
     def put(self, sentence: str, part: Samples) -> None:
         """Keep ``part``; ``CacheError`` when the folder cannot be written."""
         self.cache.store(self.key(sentence), part)
+
+
+def memo_for(engine: SpeechEngine, root: Path) -> SentenceParts | None:
+    """The sentences ``engine`` said before, kept under ``root``, when it speaks sentence by
+    sentence (``remembers_sentences``); else None."""
+    if not getattr(engine, "remembers_sentences", False):
+        return None
+    return SentenceParts(root, engine.identity())

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 from routinecast.errors import EngineError, RoutinecastError
 from routinecast.speech.clip import describe, make_clip
 from routinecast.speech.engines.registry import EngineSpec, make_engine
-from routinecast.speech.parts import SentenceParts
+from routinecast.speech.parts import memo_for
 
 if TYPE_CHECKING:
     from routinecast.dsp.samples import Samples
@@ -220,9 +220,7 @@ def _init_worker(spec: EngineSpec, parts: Path | None = None) -> None:
     engine = make_engine(spec.name, spec.voice, spec.rate, threads=1)
     _WORKER["engine"] = engine
     _WORKER["rate"] = spec.rate
-    _WORKER["memo"] = None
-    if parts is not None and getattr(engine, "remembers_sentences", False):
-        _WORKER["memo"] = SentenceParts(parts, engine.identity())
+    _WORKER["memo"] = None if parts is None else memo_for(engine, parts)
 
 
 def _die_with_parent() -> None:

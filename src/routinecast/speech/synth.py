@@ -9,8 +9,8 @@ whichever ``costs.worker_count`` expects to finish first. A pool is started befo
 cached clips are read, so the workers boot meanwhile. Every clip is checked
 (``clip.make_clip``) and stored as it arrives; nothing half-made is cached. An engine
 that speaks sentence by sentence (piper) is handed the sentences it said before
-(``parts``), in this process and in the workers: a changed line speaks only its new
-sentences.
+(``parts.memo_for``), in this process and in the workers: a changed line speaks only
+its new sentences.
 
 ``ROUTINECAST_WORKERS=N`` (or ``workers=N``) overrides the estimate: N workers
 whenever there are at least N new lines, and ``1`` never starts any.
@@ -43,7 +43,7 @@ from routinecast.speech.costs import levellers, worker_count
 from routinecast.speech.engines.base import warm_up
 from routinecast.speech.engines.registry import EngineSpec, make_engine
 from routinecast.speech.lexicon import Lexicon
-from routinecast.speech.parts import SentenceParts
+from routinecast.speech.parts import memo_for
 from routinecast.speech.spoken import spoken_form
 
 if TYPE_CHECKING:
@@ -199,13 +199,6 @@ class Synthesizer:
                 out[text] = clip
         return out, damaged
 
-    def parts(self) -> SentenceParts | None:
-        """The sentences this voice said before, beside the clips (``speech.parts``), when
-        the engine speaks sentence by sentence."""
-        if not getattr(self.engine, "remembers_sentences", False):
-            return None
-        return SentenceParts(self.cache.root, self.engine.identity())
-
     def _pool(self, jobs: dict[str, str]) -> SpeechPool | None:
         """A pool (not started yet) when workers pay for ``jobs``, else None."""
         if not jobs or not self.own_engine or self.spec.name == "fake" or self.workers < 2:
@@ -229,7 +222,7 @@ class Synthesizer:
         rate = self.spec.rate if self.own_engine else None  # an outside engine: no length check
         chars = sum(len(spoken) for spoken in jobs.values())
         threads = levellers(self.spec.name, chars, len(jobs), os.cpu_count() or 1)
-        memo = self.parts()
+        memo = memo_for(self.engine, self.cache.root)
         with ThreadPoolExecutor(threads, thread_name_prefix="level") as leveller:
             pending: deque[tuple[str, Future[Samples]]] = deque()
             for key, spoken in jobs.items():
