@@ -25,7 +25,7 @@ from routinecast.speech.engines.fake import SilentEngine
 from routinecast.speech.engines.piper_engine import NOISE_SCALE, NOISE_W, PiperEngine
 from routinecast.speech.engines.registry import EngineSpec
 from routinecast.speech.lexicon import Lexicon
-from routinecast.speech.parts import SentenceParts
+from routinecast.speech.parts import SentenceParts, memo_for
 from routinecast.speech.synth import Synthesizer
 
 BEFORE = "Next: Half-kneeling hip flexor stretch. 2 sets of 45 seconds on each side."
@@ -138,6 +138,14 @@ def test_the_sentences_of_an_implausible_line_are_not_kept(tmp_path: Path) -> No
         speak_checked(engine, "Breathe in slowly. Now hold it.", rate=1.0, memo=memo)
     assert engine.calls == ["Breathe in slowly.", "Now hold it."] * 2, "spoken afresh"
     assert not list(tmp_path.rglob(f"*{PART}"))
+
+
+def test_a_memo_only_for_an_engine_that_speaks_by_sentence(tmp_path: Path) -> None:
+    assert memo_for(SilentEngine(), tmp_path) is None
+    piper = PiperEngine()
+    memo = memo_for(piper, tmp_path)
+    assert isinstance(memo, SentenceParts) and memo.cache.root == tmp_path
+    assert memo.key("1 2") == SentenceParts(tmp_path, piper.identity()).key("1 2")
 
 
 def test_only_an_engine_that_remembers_is_given_the_memo(tmp_path: Path) -> None:
