@@ -13,6 +13,7 @@ from routinecast.store import (
     cache_root,
     file_digest,
     inputs_key,
+    remove_quietly,
     write_atomic,
 )
 
@@ -151,3 +152,14 @@ def test_cache_root_is_the_environment_or_the_user_cache(monkeypatch: pytest.Mon
     assert cache_root() == Path("/somewhere/else")
     monkeypatch.delenv("ROUTINECAST_CACHE_DIR")
     assert cache_root().parts[-2:] == ("routinecast", "clips")
+
+
+def test_remove_quietly_takes_a_file_a_folder_or_nothing(tmp_path: Path) -> None:
+    folder, file = tmp_path / "kept.voice", tmp_path / "a.tmp"
+    (folder / "inner").mkdir(parents=True)
+    (folder / "inner" / "graph.onnx").write_bytes(b"graph")
+    file.write_bytes(b"half")
+    for path in (folder, file, tmp_path / "never-there"):
+        remove_quietly(path)
+        assert not path.exists()
+    assert list(tmp_path.iterdir()) == []

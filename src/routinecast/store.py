@@ -87,7 +87,11 @@ def link_or_copy(source: Path, dest: Path) -> None:
 
 
 def remove_quietly(path: Path) -> None:
-    """Delete ``path`` if it is there; a failure only costs space."""
+    """Delete ``path`` (a file, or a folder and all in it) if it is there; a failure only
+    costs space."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+        return
     with contextlib.suppress(OSError):
         path.unlink(missing_ok=True)
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import threading
 from pathlib import Path
 from typing import Any
@@ -64,7 +63,7 @@ def session(model: Path, options: Any, providers: list[str]) -> Any:
         try:
             return onnxruntime.InferenceSession(str(kept), options, providers=providers)
         except Exception:  # damaged or from another build of onnxruntime: optimise again
-            _remove(kept.parent)
+            remove_quietly(kept.parent)
     options.graph_optimization_level = levels.ORT_ENABLE_EXTENDED
     temporary = _temporary(kept.parent)
     if temporary is not None:
@@ -80,7 +79,7 @@ def session(model: Path, options: Any, providers: list[str]) -> Any:
         made = onnxruntime.InferenceSession(str(model), options, providers=providers)
     except BaseException:
         if temporary is not None:
-            _remove(temporary)
+            remove_quietly(temporary)
         raise
     if temporary is not None:
         _keep(temporary, kept.parent)
@@ -104,15 +103,7 @@ def _keep(temporary: Path, folder: Path) -> None:
     try:
         temporary.rename(folder)
     except OSError:
-        _remove(temporary)
+        remove_quietly(temporary)
         return
     for old in folder.parent.glob("*.onnx"):
-        _remove(old)
-
-
-def _remove(path: Path) -> None:
-    """Delete a file or a folder if it is there; a failure only costs space."""
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        remove_quietly(path)
+        remove_quietly(old)
