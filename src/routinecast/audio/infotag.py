@@ -200,8 +200,8 @@ def _joined(crcs: npt.NDArray[np.uint16]) -> int:
 def _carry(basis: npt.NDArray[np.uint16], values: npt.NDArray[np.uint16]) -> npt.NDArray[np.uint16]:
     """Registers ``values`` carried past as many zero bytes as ``basis`` describes: each
     set bit of a value brings in its column of ``basis``, all xored together."""
-    set_bits = (values[:, np.newaxis] >> np.arange(16, dtype=np.uint16)) & 1
+    set_bits = (values[:, np.newaxis] >> np.arange(16, dtype=np.uint16)) & 1 == 1
     out: npt.NDArray[np.uint16] = np.bitwise_xor.reduce(
-        np.where(set_bits.astype(bool), basis, np.uint16(0)), axis=1
-    ).astype(np.uint16)
+        np.where(set_bits, basis, np.uint16(0)), axis=1
+    )
     return out
